@@ -27,6 +27,7 @@ transfer matrix with an autoregressive network, runs sweeps of that training ove
 	})
 	root.AddCommand(
 		newVersionCmd(),
+		newExactCmd(),
 	)
 	markArgErrorsAsUsage(root)
 	return root

@@ -20,7 +20,7 @@ func TestHelpListsCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("critsweep --help: exit code %d, want 0", code)
 	}
-	for _, name := range []string{"version"} {
+	for _, name := range []string{"version", "exact"} {
 		if !strings.Contains(out, name) {
 			t.Errorf("critsweep --help does not list %q:\n%s", name, out)
 		}
