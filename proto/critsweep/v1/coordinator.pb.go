@@ -655,12 +655,16 @@ func (x *Task) GetCheckpointStep() uint64 {
 
 // Sweep is the stored record of a sweep.
 type Sweep struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Spec          *SweepSpec             `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
-	Created       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created,proto3" json:"created,omitempty"`
-	Cancelled     bool                   `protobuf:"varint,4,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
-	Tasks         uint32                 `protobuf:"varint,5,opt,name=tasks,proto3" json:"tasks,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Spec      *SweepSpec             `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	Created   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created,proto3" json:"created,omitempty"`
+	Cancelled bool                   `protobuf:"varint,4,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	// tasks is the number of tasks, indexed 0..tasks-1: the spec's grid first, then each
+	// extension's new points in order.
+	Tasks uint32 `protobuf:"varint,5,opt,name=tasks,proto3" json:"tasks,omitempty"`
+	// extensions are the grids added by ExtendSweep, in the order they were added.
+	Extensions    []*Grid `protobuf:"bytes,6,rep,name=extensions,proto3" json:"extensions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -728,6 +732,13 @@ func (x *Sweep) GetTasks() uint32 {
 		return x.Tasks
 	}
 	return 0
+}
+
+func (x *Sweep) GetExtensions() []*Grid {
+	if x != nil {
+		return x.Extensions
+	}
+	return nil
 }
 
 // SweepStatus counts a sweep's tasks by state.
@@ -1233,9 +1244,14 @@ func (x *WatchSweepRequest) GetSweepId() string {
 	return ""
 }
 
+// QueryResultsRequest asks for the finished tasks of a sweep in index order, a page at a time.
 type QueryResultsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SweepId       string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	// page_size is the most results to return (0: the server's default).
+	PageSize uint32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues from a previous response's next_page_token ("" : from the start).
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1277,9 +1293,25 @@ func (x *QueryResultsRequest) GetSweepId() string {
 	return ""
 }
 
+func (x *QueryResultsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *QueryResultsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type QueryResultsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Results       []*TaskResult          `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Results []*TaskResult          `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// next_page_token is "" on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1319,6 +1351,13 @@ func (x *QueryResultsResponse) GetResults() []*TaskResult {
 		return x.Results
 	}
 	return nil
+}
+
+func (x *QueryResultsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type CancelSweepRequest struct {
@@ -2141,13 +2180,16 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\bprogress\x18\b \x01(\v2\x16.critsweep.v1.ProgressR\bprogress\x12\x1a\n" +
 	"\bfailures\x18\t \x03(\tR\bfailures\x12'\n" +
 	"\x0fcheckpoint_step\x18\n" +
-	" \x01(\x04R\x0echeckpointStep\"\xae\x01\n" +
+	" \x01(\x04R\x0echeckpointStep\"\xe2\x01\n" +
 	"\x05Sweep\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x04spec\x18\x02 \x01(\v2\x17.critsweep.v1.SweepSpecR\x04spec\x124\n" +
 	"\acreated\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x12\x1c\n" +
 	"\tcancelled\x18\x04 \x01(\bR\tcancelled\x12\x14\n" +
-	"\x05tasks\x18\x05 \x01(\rR\x05tasks\"\xf6\x01\n" +
+	"\x05tasks\x18\x05 \x01(\rR\x05tasks\x122\n" +
+	"\n" +
+	"extensions\x18\x06 \x03(\v2\x12.critsweep.v1.GridR\n" +
+	"extensions\"\xf6\x01\n" +
 	"\vSweepStatus\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -2179,11 +2221,15 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x12ListSweepsResponse\x121\n" +
 	"\x06sweeps\x18\x01 \x03(\v2\x19.critsweep.v1.SweepStatusR\x06sweeps\".\n" +
 	"\x11WatchSweepRequest\x12\x19\n" +
-	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"0\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"l\n" +
 	"\x13QueryResultsRequest\x12\x19\n" +
-	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"J\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"r\n" +
 	"\x14QueryResultsResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.critsweep.v1.TaskResultR\aresults\"/\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.critsweep.v1.TaskResultR\aresults\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
 	"\x12CancelSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"H\n" +
 	"\x13CancelSweepResponse\x121\n" +
@@ -2329,58 +2375,59 @@ var file_critsweep_v1_coordinator_proto_depIdxs = []int32{
 	6,  // 12: critsweep.v1.Task.progress:type_name -> critsweep.v1.Progress
 	3,  // 13: critsweep.v1.Sweep.spec:type_name -> critsweep.v1.SweepSpec
 	37, // 14: critsweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
-	5,  // 15: critsweep.v1.TaskResult.ref:type_name -> critsweep.v1.TaskRef
-	4,  // 16: critsweep.v1.TaskResult.spec:type_name -> critsweep.v1.TaskSpec
-	38, // 17: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
-	3,  // 18: critsweep.v1.SubmitSweepRequest.spec:type_name -> critsweep.v1.SweepSpec
-	8,  // 19: critsweep.v1.GetSweepResponse.sweep:type_name -> critsweep.v1.Sweep
-	9,  // 20: critsweep.v1.GetSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	9,  // 21: critsweep.v1.ListSweepsResponse.sweeps:type_name -> critsweep.v1.SweepStatus
-	10, // 22: critsweep.v1.QueryResultsResponse.results:type_name -> critsweep.v1.TaskResult
-	9,  // 23: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	2,  // 24: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
-	9,  // 25: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	5,  // 26: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
-	4,  // 27: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
-	37, // 28: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
-	39, // 29: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
-	40, // 30: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
-	5,  // 31: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
-	6,  // 32: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
-	37, // 33: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
-	5,  // 34: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
-	5,  // 35: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	38, // 36: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
-	5,  // 37: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	11, // 38: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
-	13, // 39: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
-	15, // 40: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
-	17, // 41: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
-	18, // 42: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
-	20, // 43: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
-	22, // 44: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
-	24, // 45: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
-	26, // 46: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
-	28, // 47: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
-	30, // 48: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
-	32, // 49: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
-	12, // 50: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
-	14, // 51: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
-	16, // 52: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
-	9,  // 53: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
-	19, // 54: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
-	21, // 55: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
-	23, // 56: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
-	25, // 57: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
-	27, // 58: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
-	29, // 59: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
-	31, // 60: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
-	33, // 61: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
-	50, // [50:62] is the sub-list for method output_type
-	38, // [38:50] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	2,  // 15: critsweep.v1.Sweep.extensions:type_name -> critsweep.v1.Grid
+	5,  // 16: critsweep.v1.TaskResult.ref:type_name -> critsweep.v1.TaskRef
+	4,  // 17: critsweep.v1.TaskResult.spec:type_name -> critsweep.v1.TaskSpec
+	38, // 18: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
+	3,  // 19: critsweep.v1.SubmitSweepRequest.spec:type_name -> critsweep.v1.SweepSpec
+	8,  // 20: critsweep.v1.GetSweepResponse.sweep:type_name -> critsweep.v1.Sweep
+	9,  // 21: critsweep.v1.GetSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	9,  // 22: critsweep.v1.ListSweepsResponse.sweeps:type_name -> critsweep.v1.SweepStatus
+	10, // 23: critsweep.v1.QueryResultsResponse.results:type_name -> critsweep.v1.TaskResult
+	9,  // 24: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	2,  // 25: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
+	9,  // 26: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	5,  // 27: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
+	4,  // 28: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
+	37, // 29: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
+	39, // 30: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
+	40, // 31: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
+	5,  // 32: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
+	6,  // 33: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
+	37, // 34: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
+	5,  // 35: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
+	5,  // 36: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	38, // 37: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
+	5,  // 38: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	11, // 39: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
+	13, // 40: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
+	15, // 41: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
+	17, // 42: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
+	18, // 43: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
+	20, // 44: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
+	22, // 45: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
+	24, // 46: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
+	26, // 47: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
+	28, // 48: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
+	30, // 49: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
+	32, // 50: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
+	12, // 51: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
+	14, // 52: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
+	16, // 53: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
+	9,  // 54: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
+	19, // 55: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
+	21, // 56: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
+	23, // 57: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
+	25, // 58: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
+	27, // 59: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
+	29, // 60: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
+	31, // 61: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
+	33, // 62: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
+	51, // [51:63] is the sub-list for method output_type
+	39, // [39:51] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_critsweep_v1_coordinator_proto_init() }

@@ -339,7 +339,10 @@ type ExactComparison struct {
 	// tv_distance is ½ Σ_x |p_exact(x) − p_model(x)|.
 	TvDistance float64 `protobuf:"fixed64,5,opt,name=tv_distance,json=tvDistance,proto3" json:"tv_distance,omitempty"`
 	// kl_exact_model is KL(p_exact ‖ p_model).
-	KlExactModel  float64 `protobuf:"fixed64,6,opt,name=kl_exact_model,json=klExactModel,proto3" json:"kl_exact_model,omitempty"`
+	KlExactModel float64 `protobuf:"fixed64,6,opt,name=kl_exact_model,json=klExactModel,proto3" json:"kl_exact_model,omitempty"`
+	XiOverL      float64 `protobuf:"fixed64,7,opt,name=xi_over_l,json=xiOverL,proto3" json:"xi_over_l,omitempty"`
+	// bulk holds the exact observables of the bulk distribution P ∝ Th·p².
+	Bulk          *Observables `protobuf:"bytes,8,opt,name=bulk,proto3" json:"bulk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -416,6 +419,90 @@ func (x *ExactComparison) GetKlExactModel() float64 {
 	return 0
 }
 
+func (x *ExactComparison) GetXiOverL() float64 {
+	if x != nil {
+		return x.XiOverL
+	}
+	return 0
+}
+
+func (x *ExactComparison) GetBulk() *Observables {
+	if x != nil {
+		return x.Bulk
+	}
+	return nil
+}
+
+// Observables are a row distribution's order-parameter moments, Binder cumulant and
+// second-moment correlation length over L.
+type Observables struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	M2            *Estimate              `protobuf:"bytes,1,opt,name=m2,proto3" json:"m2,omitempty"`
+	M4            *Estimate              `protobuf:"bytes,2,opt,name=m4,proto3" json:"m4,omitempty"`
+	Binder        *Estimate              `protobuf:"bytes,3,opt,name=binder,proto3" json:"binder,omitempty"`
+	XiOverL       *Estimate              `protobuf:"bytes,4,opt,name=xi_over_l,json=xiOverL,proto3" json:"xi_over_l,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Observables) Reset() {
+	*x = Observables{}
+	mi := &file_critsweep_v1_physics_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Observables) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Observables) ProtoMessage() {}
+
+func (x *Observables) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_physics_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Observables.ProtoReflect.Descriptor instead.
+func (*Observables) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Observables) GetM2() *Estimate {
+	if x != nil {
+		return x.M2
+	}
+	return nil
+}
+
+func (x *Observables) GetM4() *Estimate {
+	if x != nil {
+		return x.M4
+	}
+	return nil
+}
+
+func (x *Observables) GetBinder() *Estimate {
+	if x != nil {
+		return x.Binder
+	}
+	return nil
+}
+
+func (x *Observables) GetXiOverL() *Estimate {
+	if x != nil {
+		return x.XiOverL
+	}
+	return nil
+}
+
 // Result is what one training run reports.
 type Result struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -428,14 +515,22 @@ type Result struct {
 	// exact is set where q^L is small enough to enumerate.
 	Exact *ExactComparison `protobuf:"bytes,7,opt,name=exact,proto3" json:"exact,omitempty"`
 	// final_loss is the objective's value averaged over the last steps.
-	FinalLoss     float64 `protobuf:"fixed64,8,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FinalLoss float64   `protobuf:"fixed64,8,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
+	XiOverL   *Estimate `protobuf:"bytes,9,opt,name=xi_over_l,json=xiOverL,proto3" json:"xi_over_l,omitempty"`
+	// bulk are the observables of the bulk distribution P ∝ Th·p² (symmetric W only).
+	Bulk *Observables `protobuf:"bytes,10,opt,name=bulk,proto3" json:"bulk,omitempty"`
+	// ln_lambda_method is "rayleigh" (second order, a lower bound) or "first-order".
+	LnLambdaMethod string `protobuf:"bytes,11,opt,name=ln_lambda_method,json=lnLambdaMethod,proto3" json:"ln_lambda_method,omitempty"`
+	// first_order_ln_lambda_per_site is ln E_p[T(x)] / L, first order in the model's error.
+	FirstOrderLnLambdaPerSite *Estimate `protobuf:"bytes,12,opt,name=first_order_ln_lambda_per_site,json=firstOrderLnLambdaPerSite,proto3" json:"first_order_ln_lambda_per_site,omitempty"`
+	Objective                 string    `protobuf:"bytes,13,opt,name=objective,proto3" json:"objective,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_critsweep_v1_physics_proto_msgTypes[6]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +542,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_physics_proto_msgTypes[6]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +555,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{6}
+	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Result) GetLnLambdaPerSite() *Estimate {
@@ -519,6 +614,41 @@ func (x *Result) GetFinalLoss() float64 {
 	return 0
 }
 
+func (x *Result) GetXiOverL() *Estimate {
+	if x != nil {
+		return x.XiOverL
+	}
+	return nil
+}
+
+func (x *Result) GetBulk() *Observables {
+	if x != nil {
+		return x.Bulk
+	}
+	return nil
+}
+
+func (x *Result) GetLnLambdaMethod() string {
+	if x != nil {
+		return x.LnLambdaMethod
+	}
+	return ""
+}
+
+func (x *Result) GetFirstOrderLnLambdaPerSite() *Estimate {
+	if x != nil {
+		return x.FirstOrderLnLambdaPerSite
+	}
+	return nil
+}
+
+func (x *Result) GetObjective() string {
+	if x != nil {
+		return x.Objective
+	}
+	return ""
+}
+
 // AdamState is the optimiser's state, shaped like the parameters.
 type AdamState struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -531,7 +661,7 @@ type AdamState struct {
 
 func (x *AdamState) Reset() {
 	*x = AdamState{}
-	mi := &file_critsweep_v1_physics_proto_msgTypes[7]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -543,7 +673,7 @@ func (x *AdamState) String() string {
 func (*AdamState) ProtoMessage() {}
 
 func (x *AdamState) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_physics_proto_msgTypes[7]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -556,7 +686,7 @@ func (x *AdamState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdamState.ProtoReflect.Descriptor instead.
 func (*AdamState) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{7}
+	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AdamState) GetM() []float64 {
@@ -601,7 +731,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -613,7 +743,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -626,7 +756,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{8}
+	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Checkpoint) GetVersion() uint32 {
@@ -710,7 +840,7 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\x04seed\x18\x05 \x01(\x04R\x04seed\"8\n" +
 	"\bEstimate\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x16\n" +
-	"\x06stderr\x18\x02 \x01(\x01R\x06stderr\"\xbd\x01\n" +
+	"\x06stderr\x18\x02 \x01(\x01R\x06stderr\"\x88\x02\n" +
 	"\x0fExactComparison\x12+\n" +
 	"\x12ln_lambda_per_site\x18\x01 \x01(\x01R\x0flnLambdaPerSite\x12\x0e\n" +
 	"\x02m2\x18\x02 \x01(\x01R\x02m2\x12\x0e\n" +
@@ -718,7 +848,14 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\x06binder\x18\x04 \x01(\x01R\x06binder\x12\x1f\n" +
 	"\vtv_distance\x18\x05 \x01(\x01R\n" +
 	"tvDistance\x12$\n" +
-	"\x0ekl_exact_model\x18\x06 \x01(\x01R\fklExactModel\"\xd1\x02\n" +
+	"\x0ekl_exact_model\x18\x06 \x01(\x01R\fklExactModel\x12\x1a\n" +
+	"\txi_over_l\x18\a \x01(\x01R\axiOverL\x12-\n" +
+	"\x04bulk\x18\b \x01(\v2\x19.critsweep.v1.ObservablesR\x04bulk\"\xc1\x01\n" +
+	"\vObservables\x12&\n" +
+	"\x02m2\x18\x01 \x01(\v2\x16.critsweep.v1.EstimateR\x02m2\x12&\n" +
+	"\x02m4\x18\x02 \x01(\v2\x16.critsweep.v1.EstimateR\x02m4\x12.\n" +
+	"\x06binder\x18\x03 \x01(\v2\x16.critsweep.v1.EstimateR\x06binder\x122\n" +
+	"\txi_over_l\x18\x04 \x01(\v2\x16.critsweep.v1.EstimateR\axiOverL\"\xd7\x04\n" +
 	"\x06Result\x12C\n" +
 	"\x12ln_lambda_per_site\x18\x01 \x01(\v2\x16.critsweep.v1.EstimateR\x0flnLambdaPerSite\x12&\n" +
 	"\x02m2\x18\x02 \x01(\v2\x16.critsweep.v1.EstimateR\x02m2\x12&\n" +
@@ -728,7 +865,13 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\aseconds\x18\x06 \x01(\x01R\aseconds\x123\n" +
 	"\x05exact\x18\a \x01(\v2\x1d.critsweep.v1.ExactComparisonR\x05exact\x12\x1d\n" +
 	"\n" +
-	"final_loss\x18\b \x01(\x01R\tfinalLoss\";\n" +
+	"final_loss\x18\b \x01(\x01R\tfinalLoss\x122\n" +
+	"\txi_over_l\x18\t \x01(\v2\x16.critsweep.v1.EstimateR\axiOverL\x12-\n" +
+	"\x04bulk\x18\n" +
+	" \x01(\v2\x19.critsweep.v1.ObservablesR\x04bulk\x12(\n" +
+	"\x10ln_lambda_method\x18\v \x01(\tR\x0elnLambdaMethod\x12Y\n" +
+	"\x1efirst_order_ln_lambda_per_site\x18\f \x01(\v2\x16.critsweep.v1.EstimateR\x19firstOrderLnLambdaPerSite\x12\x1c\n" +
+	"\tobjective\x18\r \x01(\tR\tobjective\";\n" +
 	"\tAdamState\x12\f\n" +
 	"\x01m\x18\x01 \x03(\x01R\x01m\x12\f\n" +
 	"\x01v\x18\x02 \x03(\x01R\x01v\x12\x12\n" +
@@ -756,7 +899,7 @@ func file_critsweep_v1_physics_proto_rawDescGZIP() []byte {
 	return file_critsweep_v1_physics_proto_rawDescData
 }
 
-var file_critsweep_v1_physics_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_critsweep_v1_physics_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_critsweep_v1_physics_proto_goTypes = []any{
 	(*BondWeight)(nil),      // 0: critsweep.v1.BondWeight
 	(*ModelSpec)(nil),       // 1: critsweep.v1.ModelSpec
@@ -764,23 +907,32 @@ var file_critsweep_v1_physics_proto_goTypes = []any{
 	(*TrainingSpec)(nil),    // 3: critsweep.v1.TrainingSpec
 	(*Estimate)(nil),        // 4: critsweep.v1.Estimate
 	(*ExactComparison)(nil), // 5: critsweep.v1.ExactComparison
-	(*Result)(nil),          // 6: critsweep.v1.Result
-	(*AdamState)(nil),       // 7: critsweep.v1.AdamState
-	(*Checkpoint)(nil),      // 8: critsweep.v1.Checkpoint
+	(*Observables)(nil),     // 6: critsweep.v1.Observables
+	(*Result)(nil),          // 7: critsweep.v1.Result
+	(*AdamState)(nil),       // 8: critsweep.v1.AdamState
+	(*Checkpoint)(nil),      // 9: critsweep.v1.Checkpoint
 }
 var file_critsweep_v1_physics_proto_depIdxs = []int32{
-	0, // 0: critsweep.v1.ModelSpec.bond_weight:type_name -> critsweep.v1.BondWeight
-	4, // 1: critsweep.v1.Result.ln_lambda_per_site:type_name -> critsweep.v1.Estimate
-	4, // 2: critsweep.v1.Result.m2:type_name -> critsweep.v1.Estimate
-	4, // 3: critsweep.v1.Result.m4:type_name -> critsweep.v1.Estimate
-	4, // 4: critsweep.v1.Result.binder:type_name -> critsweep.v1.Estimate
-	5, // 5: critsweep.v1.Result.exact:type_name -> critsweep.v1.ExactComparison
-	7, // 6: critsweep.v1.Checkpoint.adam:type_name -> critsweep.v1.AdamState
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0,  // 0: critsweep.v1.ModelSpec.bond_weight:type_name -> critsweep.v1.BondWeight
+	6,  // 1: critsweep.v1.ExactComparison.bulk:type_name -> critsweep.v1.Observables
+	4,  // 2: critsweep.v1.Observables.m2:type_name -> critsweep.v1.Estimate
+	4,  // 3: critsweep.v1.Observables.m4:type_name -> critsweep.v1.Estimate
+	4,  // 4: critsweep.v1.Observables.binder:type_name -> critsweep.v1.Estimate
+	4,  // 5: critsweep.v1.Observables.xi_over_l:type_name -> critsweep.v1.Estimate
+	4,  // 6: critsweep.v1.Result.ln_lambda_per_site:type_name -> critsweep.v1.Estimate
+	4,  // 7: critsweep.v1.Result.m2:type_name -> critsweep.v1.Estimate
+	4,  // 8: critsweep.v1.Result.m4:type_name -> critsweep.v1.Estimate
+	4,  // 9: critsweep.v1.Result.binder:type_name -> critsweep.v1.Estimate
+	5,  // 10: critsweep.v1.Result.exact:type_name -> critsweep.v1.ExactComparison
+	4,  // 11: critsweep.v1.Result.xi_over_l:type_name -> critsweep.v1.Estimate
+	6,  // 12: critsweep.v1.Result.bulk:type_name -> critsweep.v1.Observables
+	4,  // 13: critsweep.v1.Result.first_order_ln_lambda_per_site:type_name -> critsweep.v1.Estimate
+	8,  // 14: critsweep.v1.Checkpoint.adam:type_name -> critsweep.v1.AdamState
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_critsweep_v1_physics_proto_init() }
@@ -794,7 +946,7 @@ func file_critsweep_v1_physics_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_critsweep_v1_physics_proto_rawDesc), len(file_critsweep_v1_physics_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,41 @@
+package coordinator
+
+import "errors"
+
+// These errors are returned by Coordinator methods, and by Client methods when the server
+// returned them; the gRPC server maps each to a status code.
+var (
+	// ErrInvalidSpec is wrapped by a *SpecError when a sweep spec or grid cannot be parsed
+	// or breaks a rule (InvalidArgument).
+	ErrInvalidSpec = errors.New("invalid sweep spec")
+
+	// ErrInvalidRequest is returned when a request lacks a field it needs or holds a value
+	// out of range (InvalidArgument).
+	ErrInvalidRequest = errors.New("invalid request")
+
+	// ErrSweepNotFound is returned when no sweep has the given id (NotFound).
+	ErrSweepNotFound = errors.New("sweep not found")
+
+	// ErrTaskNotFound is returned when a sweep has no task with the given index (NotFound).
+	ErrTaskNotFound = errors.New("task not found")
+
+	// ErrStaleEpoch is returned to a worker call whose epoch is not the task's live lease:
+	// the lease expired, was given back, or the task was leased again or finished under
+	// another epoch. The worker must drop the task (FailedPrecondition).
+	ErrStaleEpoch = errors.New("stale lease epoch")
+
+	// ErrSweepCancelled is returned when a call needs a live sweep and it was cancelled
+	// (FailedPrecondition).
+	ErrSweepCancelled = errors.New("sweep cancelled")
+
+	// ErrCheckpointTooLarge is returned when a checkpoint exceeds Options.MaxCheckpointBytes
+	// (ResourceExhausted).
+	ErrCheckpointTooLarge = errors.New("checkpoint too large")
+
+	// ErrReadOnly is returned by calls that change state on a coordinator over a read-only
+	// store (FailedPrecondition).
+	ErrReadOnly = errors.New("coordinator is read-only")
+
+	// ErrClosed is returned by calls made after Close (Unavailable).
+	ErrClosed = errors.New("coordinator closed")
+)

@@ -1,0 +1,139 @@
+package coordinator
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+)
+
+// Point is one grid point of a sweep: what distinguishes its tasks from one another.
+type Point struct {
+	Beta     float64
+	Size     uint32
+	Tau      float64
+	Boundary string
+}
+
+// TaskSeed derives the training seed of the task at point p of a sweep whose
+// training.seed is sweepSeed: the first 8 bytes of a SHA-256 of both, so that a task
+// trains the same wherever and whenever it runs, and neighbouring points get unrelated
+// seeds.
+func TaskSeed(sweepSeed uint64, p Point) uint64 {
+	var b []byte
+	b = append(b, "critsweep task seed v1\x00"...)
+	b = binary.BigEndian.AppendUint64(b, sweepSeed)
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(p.Beta))
+	b = binary.BigEndian.AppendUint32(b, p.Size)
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(p.Tau))
+	b = append(b, p.Boundary...)
+	sum := sha256.Sum256(b)
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// Expand returns the task specs of a sweep's grid in their fixed order: by size, then β,
+// then τ, then boundary (innermost), each axis in the order written. Each task's
+// training.seed is TaskSeed of the sweep's seed and its point. The spec must be valid
+// (ValidateSpec); an empty boundary list means periodic.
+func Expand(spec *critsweepv1.SweepSpec) ([]*critsweepv1.TaskSpec, error) {
+	points, err := gridPoints(spec.GetGrid(), boundariesOf(spec), "grid")
+	if err != nil {
+		return nil, err
+	}
+	tasks := make([]*critsweepv1.TaskSpec, len(points))
+	for i, p := range points {
+		tasks[i] = taskSpec(spec, p)
+	}
+	return tasks, nil
+}
+
+// boundariesOf returns the spec's boundaries, periodic when it names none.
+func boundariesOf(spec *critsweepv1.SweepSpec) []string {
+	if len(spec.GetBoundary()) == 0 {
+		return []string{"periodic"}
+	}
+	return spec.GetBoundary()
+}
+
+// taskSpec returns the spec of the task at point p of a sweep.
+func taskSpec(spec *critsweepv1.SweepSpec, p Point) *critsweepv1.TaskSpec {
+	training := proto.Clone(spec.GetTraining()).(*critsweepv1.TrainingSpec)
+	training.Seed = TaskSeed(spec.GetTraining().GetSeed(), p)
+	return &critsweepv1.TaskSpec{
+		Model:    spec.GetModel(),
+		Beta:     p.Beta,
+		Size:     p.Size,
+		Tau:      p.Tau,
+		Boundary: p.Boundary,
+		Network:  spec.GetNetwork(),
+		Training: training,
+	}
+}
+
+// pointOf returns the grid point of a task spec.
+func pointOf(t *critsweepv1.TaskSpec) Point {
+	return Point{Beta: t.GetBeta(), Size: t.GetSize(), Tau: t.GetTau(), Boundary: t.GetBoundary()}
+}
+
+// gridPoints returns the points of a grid with the given boundaries, in Expand's order.
+func gridPoints(g *critsweepv1.Grid, boundaries []string, path string) ([]Point, error) {
+	betas, err := axisValues(g.GetBeta(), path+".beta")
+	if err != nil {
+		return nil, err
+	}
+	points := make([]Point, 0, len(betas)*len(g.GetSize())*len(g.GetTau())*len(boundaries))
+	for _, L := range g.GetSize() {
+		for _, beta := range betas {
+			for _, tau := range g.GetTau() {
+				for _, b := range boundaries {
+					points = append(points, Point{Beta: beta, Size: L, Tau: tau, Boundary: b})
+				}
+			}
+		}
+	}
+	return points, nil
+}
+
+// axisValues returns an axis's values: its list, or from + k·step for k = 0, 1, … up to
+// the point nearest to (within half a step of) to. Range values are rounded to 12
+// significant digits, so that 0.4 + 3·0.005 is 0.415, equal to a 0.415 written in a list.
+func axisValues(a *critsweepv1.Axis, path string) ([]float64, error) {
+	if len(a.GetValues()) > 0 {
+		return a.GetValues(), nil
+	}
+	from, to, step := a.GetFrom(), a.GetTo(), a.GetStep()
+	if !(step > 0) || math.IsInf(step, 0) || !(to >= from) || math.IsInf(to-from, 0) {
+		return nil, specErr(path, "range needs finite from ≤ to and step > 0, got from %v, to %v, step %v", from, to, step)
+	}
+	r := (to - from) / step
+	if r > 10*DefaultMaxTasks {
+		return nil, specErr(path+".step", "gives %.0f values from %v to %v, far too many", r, from, to)
+	}
+	n := int(math.Floor(r+0.5)) + 1
+	values := make([]float64, n)
+	for k := range values {
+		values[k] = roundSignificant(from + float64(k)*step)
+		if k > 0 && values[k] == values[k-1] {
+			return nil, specErr(path+".step", "is too small: values repeat after rounding to 12 significant digits")
+		}
+	}
+	return values, nil
+}
+
+// roundSignificant rounds x to 12 significant decimal digits.
+func roundSignificant(x float64) float64 {
+	y, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+	if err != nil {
+		return x
+	}
+	return y
+}
+
+// marshalDeterministic encodes m the way the store does.
+func marshalDeterministic(m proto.Message) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+}
