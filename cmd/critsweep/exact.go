@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,14 +16,9 @@ import (
 
 // exactFlags are the flags of `critsweep exact`.
 type exactFlags struct {
-	model      string
-	beta       float64
-	size       int
-	q          int
-	bondWeight string
-	boundary   string
-	tol        float64
-	json       bool
+	modelFlags
+	tol  float64
+	json bool
 }
 
 func newExactCmd() *cobra.Command {
@@ -51,12 +45,7 @@ bond weight.`,
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	fl := cmd.Flags()
-	fl.StringVar(&f.model, "model", "ising", "model: ising, potts, clock or custom")
-	fl.Float64Var(&f.beta, "beta", 0, "inverse temperature β, finite and > 0 (required except for custom)")
-	fl.IntVarP(&f.size, "size", "L", 0, fmt.Sprintf("row length L, in [2, %d] (required)", statmech.MaxSize))
-	fl.IntVar(&f.q, "q", 0, "number of states per site, >= 2 (required for potts and clock)")
-	fl.StringVar(&f.bondWeight, "bond-weight", "", `bond weight W of --model custom: rows separated by ";", entries by ",", e.g. "2,0.5;0.5,2"`)
-	fl.StringVar(&f.boundary, "boundary", "periodic", "seam boundary: periodic or twisted")
+	f.modelFlags.register(fl)
 	fl.Float64Var(&f.tol, "tol", 1e-12, "power iteration: tolerance on the change of ln λ per iteration, finite and > 0")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object on stdout")
 	return cmd
@@ -102,26 +91,13 @@ func (x jsonNumber) MarshalJSON() ([]byte, error) {
 
 func (f *exactFlags) run(cmd *cobra.Command) error {
 	start := time.Now()
-	w, err := f.bondWeightFromFlags(cmd)
+	sys, err := f.system(cmd)
 	if err != nil {
 		return err
 	}
-	if !cmd.Flags().Changed("size") {
-		return usageErrorf("-L/--size is required: the row length, in [2, %d]", statmech.MaxSize)
-	}
-	if f.size < 2 || f.size > statmech.MaxSize {
-		return usageErrorf("-L/--size must be in [2, %d], got %d", statmech.MaxSize, f.size)
-	}
-	boundary, err := statmech.ParseBoundary(f.boundary)
-	if err != nil {
-		return usageErrorf("--boundary must be periodic or twisted, got %q", f.boundary)
-	}
+	w, boundary := sys.BondWeight(), sys.Boundary()
 	if !(f.tol > 0) || math.IsInf(f.tol, 0) {
 		return usageErrorf("--tol must be finite and > 0, got %v", f.tol)
-	}
-	sys, err := statmech.NewSystem(w, f.size, boundary)
-	if err != nil {
-		return usageErrorf("%w", err)
 	}
 	if _, err := sys.NumStates(); err != nil {
 		return usageErrorf("-L/--size %d with q = %d: q^L exceeds the exact-enumeration limit of %d states (2^24); use L <= %d",
@@ -182,89 +158,6 @@ func (f *exactFlags) run(cmd *cobra.Command) error {
 		return enc.Encode(res)
 	}
 	return writeExactTable(cmd.OutOrStdout(), &res)
-}
-
-// bondWeightFromFlags checks --model, --beta, --q and --bond-weight together and builds W.
-func (f *exactFlags) bondWeightFromFlags(cmd *cobra.Command) (statmech.BondWeight, error) {
-	changed := cmd.Flags().Changed
-	if f.model == "custom" {
-		if changed("beta") {
-			return statmech.BondWeight{}, usageErrorf("--beta does not apply to --model custom: its bond weight is given by --bond-weight")
-		}
-		if f.bondWeight == "" {
-			return statmech.BondWeight{}, usageErrorf(`--bond-weight is required for --model custom: a positive q×q matrix, rows separated by ";", entries by ",", e.g. "2,0.5;0.5,2"`)
-		}
-		m, err := parseMatrix(f.bondWeight)
-		if err != nil {
-			return statmech.BondWeight{}, usageErrorf("--bond-weight: %v", err)
-		}
-		w, err := statmech.Custom(m)
-		if err != nil {
-			return statmech.BondWeight{}, usageErrorf("--bond-weight: %w", err)
-		}
-		if changed("q") && f.q != w.Q() {
-			return statmech.BondWeight{}, usageErrorf("--q is %d but --bond-weight is %d×%d; leave --q out for --model custom", f.q, w.Q(), w.Q())
-		}
-		return w, nil
-	}
-	switch f.model {
-	case "ising", "potts", "clock":
-	default:
-		return statmech.BondWeight{}, usageErrorf("--model must be ising, potts, clock or custom, got %q", f.model)
-	}
-	if changed("bond-weight") {
-		return statmech.BondWeight{}, usageErrorf("--bond-weight applies only to --model custom, not %s", f.model)
-	}
-	if !changed("beta") {
-		return statmech.BondWeight{}, usageErrorf("--beta is required for --model %s: the inverse temperature, finite and > 0", f.model)
-	}
-	if !(f.beta > 0) || math.IsInf(f.beta, 0) {
-		return statmech.BondWeight{}, usageErrorf("--beta must be finite and > 0, got %v", f.beta)
-	}
-	var (
-		w   statmech.BondWeight
-		err error
-	)
-	switch f.model {
-	case "ising":
-		if changed("q") && f.q != 2 {
-			return statmech.BondWeight{}, usageErrorf("--q must be 2 for --model ising (or left out), got %d", f.q)
-		}
-		w, err = statmech.Ising(f.beta)
-	case "potts", "clock":
-		if !changed("q") {
-			return statmech.BondWeight{}, usageErrorf("--q is required for --model %s: the number of states, in [2, %d]", f.model, statmech.MaxQ)
-		}
-		if f.q < 2 || f.q > statmech.MaxQ {
-			return statmech.BondWeight{}, usageErrorf("--q must be in [2, %d], got %d", statmech.MaxQ, f.q)
-		}
-		if f.model == "potts" {
-			w, err = statmech.Potts(f.q, f.beta)
-		} else {
-			w, err = statmech.Clock(f.q, f.beta)
-		}
-	}
-	if err != nil {
-		return statmech.BondWeight{}, usageErrorf("--beta: %w", err)
-	}
-	return w, nil
-}
-
-// parseMatrix parses "a,b;c,d" into rows.
-func parseMatrix(s string) ([][]float64, error) {
-	var m [][]float64
-	for i, row := range strings.Split(s, ";") {
-		var r []float64
-		for j, e := range strings.Split(row, ",") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(e), 64)
-			if err != nil {
-				return nil, fmt.Errorf("row %d, entry %d: %q is not a number", i, j, strings.TrimSpace(e))
-			}
-			r = append(r, v)
-		}
-		m = append(m, r)
-	}
-	return m, nil
 }
 
 // maxSizeFor returns the largest L with q^L <= statmech.MaxStates.

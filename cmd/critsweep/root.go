@@ -28,6 +28,7 @@ transfer matrix with an autoregressive network, runs sweeps of that training ove
 	root.AddCommand(
 		newVersionCmd(),
 		newExactCmd(),
+		newTrainCmd(),
 	)
 	markArgErrorsAsUsage(root)
 	return root

@@ -1,0 +1,130 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Objective names, as the CLI, the sweep spec and Config.Objective spell them.
+const (
+	// ObjectiveDefault is critsweep's own objective: forward-KL power iteration with
+	// bond-tilted sampling and symmetrisation (see doc.go). It does not use τ.
+	ObjectiveDefault = "default"
+	// ObjectiveGumbelRKL is the seed notebook's method, reproduced faithfully: reverse KL
+	// with dual Gumbel-softmax sampling at temperature τ and gradients through the samples.
+	ObjectiveGumbelRKL = "gumbel-rkl"
+)
+
+// Objectives lists the objective names in the order help texts show them.
+var Objectives = []string{ObjectiveDefault, ObjectiveGumbelRKL}
+
+// UsesTau reports whether the named objective depends on the Gumbel temperature τ.
+func UsesTau(objective string) bool { return objective == ObjectiveGumbelRKL }
+
+// Errors returned by Config.Validate, wrapped with the offending value.
+var (
+	ErrObjective    = errors.New("unknown objective")
+	ErrHidden       = errors.New("hidden sizes must be ≥ 1")
+	ErrBatch        = errors.New("batch must be ≥ 1")
+	ErrSteps        = errors.New("steps must be ≥ 0")
+	ErrTau          = errors.New("tau must be finite and > 0")
+	ErrLearningRate = errors.New("learning rate must be finite and > 0")
+	ErrSamples      = errors.New("estimate samples must be ≥ 2")
+)
+
+// Config says how one model is trained. The zero value of every field means its documented
+// default; Defaults fills them in.
+type Config struct {
+	// Objective is ObjectiveDefault (when empty) or ObjectiveGumbelRKL.
+	Objective string
+	// Hidden are the hidden feature counts per unit; nil means [32, 32].
+	Hidden []int
+	// Steps is the number of optimiser steps; 0 means 3000.
+	Steps int
+	// Batch is the number of samples per step; 0 means 256.
+	Batch int
+	// LearningRate is Adam's initial step size; 0 means 3e-3 for the default objective and
+	// 1e-2 (the peer's) for gumbel-rkl.
+	LearningRate float64
+	// Tau is the Gumbel-softmax temperature of gumbel-rkl; 0 means 1/(q−1), the seed's
+	// default. Other objectives ignore it.
+	Tau float64
+	// Seed seeds every random choice of the run: initialisation, sampling and estimation.
+	Seed uint64
+	// EstimateSamples is the number of samples behind the final estimates; 0 means 65536.
+	EstimateSamples int
+	// EstimateDraws is the number of draws of (Tp)(x) behind the Rayleigh quotient, on
+	// top of one per sample; 0 means 16·EstimateSamples.
+	EstimateDraws int
+	// MaxDuration stops training early once exceeded (0: no limit). A run stopped by it
+	// is not reproducible bit for bit; one stopped by Steps is.
+	MaxDuration time.Duration
+}
+
+// Defaults returns c with every zero field replaced by its default for a model with q
+// states per site.
+func (c Config) Defaults(q int) Config {
+	if c.Objective == "" {
+		c.Objective = ObjectiveDefault
+	}
+	if c.Hidden == nil {
+		c.Hidden = []int{32, 32}
+	}
+	if c.Steps == 0 {
+		c.Steps = 3000
+	}
+	if c.Batch == 0 {
+		c.Batch = 256
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = 3e-3
+		if c.Objective == ObjectiveGumbelRKL {
+			c.LearningRate = 1e-2
+		}
+	}
+	if c.Tau == 0 && UsesTau(c.Objective) && q > 1 {
+		c.Tau = 1 / float64(q-1)
+	}
+	if c.EstimateSamples == 0 {
+		c.EstimateSamples = 1 << 16
+	}
+	if c.EstimateDraws == 0 {
+		c.EstimateDraws = 16 * c.EstimateSamples
+	}
+	return c
+}
+
+// Validate reports the first field of c (after Defaults) that is out of its allowed range.
+func (c Config) Validate() error {
+	switch c.Objective {
+	case ObjectiveDefault, ObjectiveGumbelRKL:
+	default:
+		return fmt.Errorf("%w %q: want one of %q", ErrObjective, c.Objective, Objectives)
+	}
+	for i, h := range c.Hidden {
+		if h < 1 {
+			return fmt.Errorf("%w: hidden[%d] = %d", ErrHidden, i, h)
+		}
+	}
+	if c.Batch < 1 {
+		return fmt.Errorf("%w, got %d", ErrBatch, c.Batch)
+	}
+	if c.Steps < 0 {
+		return fmt.Errorf("%w, got %d", ErrSteps, c.Steps)
+	}
+	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
+		return fmt.Errorf("%w, got %g", ErrLearningRate, c.LearningRate)
+	}
+	if (c.Tau != 0 || UsesTau(c.Objective)) && (!(c.Tau > 0) || math.IsInf(c.Tau, 0)) {
+		return fmt.Errorf("%w, got %g", ErrTau, c.Tau)
+	}
+	if c.EstimateSamples < 2 {
+		return fmt.Errorf("%w, got %d", ErrSamples, c.EstimateSamples)
+	}
+	if c.EstimateDraws < 0 {
+		return fmt.Errorf("%w: estimate draws must be ≥ 0, got %d", ErrSamples, c.EstimateDraws)
+	}
+	return nil
+}

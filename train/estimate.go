@@ -1,0 +1,188 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/critsweep/critsweep/model"
+	"github.com/critsweep/critsweep/statmech"
+)
+
+// Estimate methods for ln λ.
+const (
+	// MethodRayleigh is the Rayleigh quotient of the symmetrised transfer matrix: second
+	// order in the model's error and a lower bound (symmetric W only).
+	MethodRayleigh = "rayleigh"
+	// MethodFirstOrder is ln E_{x~p}[T(x)]: exact only at the fixed point, first order in
+	// the model's error. Used where W is not symmetric.
+	MethodFirstOrder = "first-order"
+)
+
+// Estimates are what a trained model says about its system, each with a standard error.
+type Estimates struct {
+	// LnLambdaPerSite is ln λ / L by Method.
+	LnLambdaPerSite statmech.Estimate
+	Method          string
+	// FirstOrder is ln E_{x~p}[T(x)] / L, for comparison.
+	FirstOrder statmech.Estimate
+	// End are the observables of the model's row distribution p (the open end of a
+	// half-infinite cylinder).
+	End statmech.ObservableEstimates
+	// Bulk are those of the bulk row distribution P ∝ Th·p² (symmetric W only; zero
+	// otherwise).
+	Bulk statmech.ObservableEstimates
+	// Samples is the number of rows drawn for each of the two parts.
+	Samples int
+}
+
+// allocateDraws shares a budget of draws among rows in proportion to their weights
+// exp(logB), on top of one draw each: row r gets 1 + ⌊budget·b_r/Σb⌋.
+func allocateDraws(logB []float64, budget int) []int {
+	m := math.Inf(-1)
+	for _, v := range logB {
+		m = math.Max(m, v)
+	}
+	var sum float64
+	for _, v := range logB {
+		sum += math.Exp(v - m)
+	}
+	draws := make([]int, len(logB))
+	for r, v := range logB {
+		draws[r] = 1 + int(float64(budget)*math.Exp(v-m)/sum)
+	}
+	return draws
+}
+
+// estimateChunk is the number of rows drawn at a time.
+const estimateChunk = 4096
+
+// Estimate draws n rows (0: Config.EstimateSamples) from the model and estimates ln λ and
+// the observables. It draws from its own stream of the run's seed, so the same model and
+// seed give the same estimates however the training was split.
+//
+// Two sets of rows are drawn. Rows of p give the observables of p and the first-order
+// ln E_p[T]. For a symmetric W, rows of the bulk-like proposal (tiltedSampler with p²·Th as
+// target) give the bulk observables and the Rayleigh quotient
+//
+//	λ_R = Σ_x Th(x)p(x)·(Tp)(x) / Σ_x Th(x)p(x)² = E_P[(Tp)(x)/p(x)],  P ∝ Th·p²,
+//
+// in which (Tp)(x)/p(x) is λ for every x at the fixed point, so only the model's error and
+// the noise of the draws of (Tp)(x) (tiltedSampler with u_i = W(x_i, ·)) are left in it;
+// its error comes from the delta method.
+func (t *Trainer) Estimate(n int) (*Estimates, error) {
+	if n == 0 {
+		n = t.cfg.EstimateSamples
+	}
+	if n < 2 {
+		return nil, fmt.Errorf("%w, got %d", ErrSamples, n)
+	}
+	sys, size, q := t.sys, t.sys.Size(), t.sys.Q()
+	rowLen := size * q
+	rng := rand.New(rand.NewPCG(t.cfg.Seed, streamEstimate))
+	sym := t.obj.symmetry()
+	g := sym.order()
+	c := min(n, estimateChunk)
+	L := float64(size)
+
+	e := &Estimates{Samples: n}
+	rows, logFirst := make([]float64, n*rowLen), make([]float64, n)
+	lpTheta := make([]float64, n)
+	tape := model.NewTape(t.net)
+	for start := 0; start < n; start += c {
+		m := min(c, n-start)
+		x := rows[start*rowLen : (start+m)*rowLen]
+		tape.Sample(x, m, rng)
+		tape.SampleLogProb(lpTheta[start : start+m])
+		sys.LogMarginal(logFirst[start:start+m], x)
+	}
+	v, se := logRatio(logFirst, make([]float64, n))
+	e.FirstOrder = statmech.Estimate{Mean: v / L, StdErr: se / L}
+	e.LnLambdaPerSite, e.Method = e.FirstOrder, MethodFirstOrder
+	var err error
+	if e.End, err = sys.EstimateObservables(rows, nil); err != nil {
+		return nil, err
+	}
+	if !sys.BondWeight().Symmetric() {
+		return e, nil
+	}
+
+	// The Rayleigh quotient from the rows of p: λ_R = E_p[Th·(Tp)] / E_p[Th·p]. The
+	// weights b = Th·p_sym are heavy-tailed, so the draws of (Tp)(x) are spent where b is:
+	// row r gets 1 + ⌊D·b_r/Σb⌋ draws for a budget of D = Config.EstimateDraws.
+	logA, logB, lnTh := make([]float64, n), make([]float64, n), make([]float64, n)
+	tapeImg := model.NewTape(t.net)
+	img, lpImg := make([]float64, g*c*rowLen), make([]float64, g*c)
+	for start := 0; start < n; start += c {
+		m := min(c, n-start)
+		x := rows[start*rowLen : (start+m)*rowLen]
+		sym.logSym(tapeImg, logB[start:start+m], lpTheta[start:start+m], x, img, lpImg)
+		sys.LogHorizontal(lnTh[start:start+m], x)
+		for r := 0; r < m; r++ {
+			logB[start+r] += lnTh[start+r]
+		}
+	}
+	draws := allocateDraws(logB, t.cfg.EstimateDraws)
+	lnTp := make([]float64, n)
+	for r := range lnTp {
+		lnTp[r] = math.Inf(-1)
+	}
+	tilt := newTiltedSampler(sys, 1)
+	tapeP := model.NewTape(t.net)
+	xp, lpDraw, lpSymDraw := make([]float64, c*rowLen), make([]float64, c), make([]float64, c)
+	states := make([]int, n*size)
+	decodeStates(states, rows, q)
+	src := make([]int, 0, c) // the row each draw is for
+	flush := func() {
+		m := len(src)
+		tilt.sample(tapeP, xp[:m*rowLen], m, rng, false, func(k, i int) []float64 {
+			s := states[src[k]*size+i]
+			return tilt.lnW[s*q : (s+1)*q]
+		})
+		// Reweight each draw from p_θ to p_sym.
+		tapeP.SampleLogProb(lpDraw[:m])
+		sym.logSym(tapeImg, lpSymDraw[:m], lpDraw[:m], xp[:m*rowLen], img, lpImg)
+		for k, r := range src {
+			lnTp[r] = logAddExp(lnTp[r], tilt.lw[k]+lpSymDraw[k]-lpDraw[k])
+		}
+		src = src[:0]
+	}
+	for r, k := range draws {
+		for range k {
+			src = append(src, r)
+			if len(src) == c {
+				flush()
+			}
+		}
+	}
+	if len(src) > 0 {
+		flush()
+	}
+	for r := range logA {
+		logA[r] = lnTh[r] + lnTp[r] - math.Log(float64(draws[r]))
+	}
+	v, se = logRatio(logA, logB)
+	e.LnLambdaPerSite, e.Method = statmech.Estimate{Mean: v / L, StdErr: se / L}, MethodRayleigh
+	if e.Bulk, err = sys.EstimateObservables(rows, logB); err != nil && !errors.Is(err, statmech.ErrSamples) {
+		return nil, err
+	}
+	if math.IsNaN(e.LnLambdaPerSite.Mean) {
+		return nil, fmt.Errorf("%w: ln λ estimate is NaN", ErrDiverged)
+	}
+	return e, nil
+}
+
+// decodeStates writes the state of every site of the one-hot rows x (its largest entry).
+func decodeStates(dst []int, x []float64, q int) {
+	for s := range dst {
+		v := x[s*q : (s+1)*q]
+		best := 0
+		for a := 1; a < q; a++ {
+			if v[a] > v[best] {
+				best = a
+			}
+		}
+		dst[s] = best
+	}
+}

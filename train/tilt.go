@@ -1,0 +1,169 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/critsweep/critsweep/model"
+	"github.com/critsweep/critsweep/statmech"
+)
+
+// tiltedSampler draws rows from the model tilted by the bonds of the transfer matrix,
+// site by site. With u_i a positive per-site factor, the target is
+//
+//	π(x) ∝ p(x) · F(x),  F(x) = Π_i u_i(x_i) · Th(x),
+//
+// (or p(x)² · F(x) with power 2), where F is a one-dimensional chain along the row (a ring through the seam). The proposal
+// picks site i from p(x_i | x_<i) times the chain's exact conditional given x_<i: the
+// factors of site i that are known (u_i, the bond to site i−1, the seam bond at the last
+// site) and a backward message m_i(x_i) that sums the chain over the sites to the right.
+// The messages are exact for F alone and cost O(q³L) per row; what is left in the weight
+//
+//	w(x) = p(x)·F(x)/r(x) = Π_i Z_i / m_i(x_i)
+//
+// is how far the network's conditionals are from the chain's, so w varies far less than
+// F itself, and E_r[w·f(x)] = Σ_x p(x) F(x) f(x) for any f, whatever the messages.
+//
+// Two uses: with u = w (the column sums of W), π is the x'-marginal of the pair
+// distribution p(x')T(x,x') that power iteration maps p to; with u_i = W(y_i, ·) for a
+// given row y, E_r[w] is (Tp)(y).
+type tiltedSampler struct {
+	q, size int
+	power   float64   // the target has p(x)^power: 1, or 2 for the bulk-like p²·Th
+	lnW     []float64 // ln W(a,b) at a·q+b
+	lnSeam  []float64 // ln of the seam bond, W or W twisted
+	states  []int     // chosen state of site i of row n at n·size+i
+	lw      []float64 // log weight per row
+	msg     []float64 // ln m_i(a) given x_0 = a0, at ((n·q+a0)·size+i)·q+a
+	scratch []float64
+}
+
+func newTiltedSampler(sys *statmech.System, power float64) *tiltedSampler {
+	w := sys.BondWeight()
+	seam := w
+	if sys.Boundary() == statmech.Twisted {
+		seam = w.Twist()
+	}
+	q := w.Q()
+	ts := &tiltedSampler{q: q, size: sys.Size(), power: power, lnW: make([]float64, q*q), lnSeam: make([]float64, q*q), scratch: make([]float64, q)}
+	for a := 0; a < q; a++ {
+		for b := 0; b < q; b++ {
+			ts.lnW[a*q+b] = math.Log(w.At(a, b))
+			ts.lnSeam[a*q+b] = math.Log(seam.At(a, b))
+		}
+	}
+	return ts
+}
+
+// messages computes the backward messages of one row into msg (q·size·q values), for
+// every state a0 of site 0: ln m_{L−1} = 0 and
+// ln m_i(a) = ln Σ_b u_{i+1}(b)·W(b, a)·[Wseam(a0, b) if i+1 = L−1]·m_{i+1}(b).
+func (ts *tiltedSampler) messages(msg []float64, lnU func(i int) []float64) {
+	q, size := ts.q, ts.size
+	l := ts.scratch
+	for a0 := 0; a0 < q; a0++ {
+		m := msg[a0*size*q : (a0+1)*size*q]
+		clear(m[(size-1)*q:])
+		for i := size - 2; i >= 0; i-- {
+			u := lnU(i + 1)
+			next := m[(i+1)*q : (i+2)*q]
+			for a := 0; a < q; a++ {
+				mx := math.Inf(-1)
+				for b := 0; b < q; b++ {
+					v := u[b] + ts.lnW[b*q+a] + next[b]
+					if i+1 == size-1 {
+						v += ts.lnSeam[a0*q+b]
+					}
+					l[b] = v
+					mx = math.Max(mx, v)
+				}
+				var s float64
+				for b := 0; b < q; b++ {
+					s += math.Exp(l[b] - mx)
+				}
+				m[i*q+a] = mx + math.Log(s)
+			}
+		}
+	}
+}
+
+// sample fills the tape with batch rows drawn from the proposal and writes them to dst
+// (batch·L·q values, one-hot). lnU(n, i) returns ln u_i(·) for row n, q values; if shared,
+// it must not depend on n. Afterwards ts.lw[n] holds the log weight ln w of row n and
+// ts.states its states.
+func (ts *tiltedSampler) sample(tape *model.Tape, dst []float64, batch int, rng *rand.Rand, shared bool, lnU func(n, i int) []float64) {
+	q, size := ts.q, ts.size
+	ts.states = grow(ts.states, batch*size)
+	ts.lw = growZero(ts.lw, batch)
+	rowsWithMessages := batch
+	if shared {
+		rowsWithMessages = 1
+	}
+	stride := q * size * q
+	ts.msg = grow(ts.msg, rowsWithMessages*stride)
+	for n := 0; n < rowsWithMessages; n++ {
+		ts.messages(ts.msg[n*stride:(n+1)*stride], func(i int) []float64 { return lnU(n, i) })
+	}
+	l := make([]float64, q)
+	tape.SampleFunc(dst, batch, func(i int, logp, xi []float64) {
+		for n := 0; n < batch; n++ {
+			u := lnU(n, i)
+			msg := ts.msg[(n%rowsWithMessages)*stride:][:stride]
+			a0 := 0
+			if i > 0 {
+				a0 = ts.states[n*size]
+			}
+			mx := math.Inf(-1)
+			for a := 0; a < q; a++ {
+				v := ts.power*logp[n*q+a] + u[a]
+				if i == 0 {
+					v += msg[(a*size)*q+a]
+				} else {
+					v += ts.lnW[a*q+ts.states[n*size+i-1]] + msg[(a0*size+i)*q+a]
+					if i == size-1 {
+						v += ts.lnSeam[a0*q+a]
+					}
+				}
+				l[a] = v
+				mx = math.Max(mx, v)
+			}
+			var z float64
+			for a := 0; a < q; a++ {
+				l[a] = math.Exp(l[a] - mx)
+				z += l[a]
+			}
+			r := rng.Float64() * z
+			pick := 0
+			for a := 0; a < q; a++ {
+				if l[a] > 0 {
+					pick = a
+				}
+				r -= l[a]
+				if r < 0 {
+					break
+				}
+			}
+			if i == 0 {
+				a0 = pick
+			}
+			ts.lw[n] += mx + math.Log(z) - msg[(a0*size+i)*q+pick]
+			ts.states[n*size+i] = pick
+			xi[n*q+pick] = 1
+		}
+	})
+}
+
+// grow returns s resliced to length n, reallocated if its capacity is short.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// growZero is grow with the result set to zero.
+func growZero(s []float64, n int) []float64 {
+	s = grow(s, n)
+	clear(s)
+	return s
+}
