@@ -11,8 +11,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/critsweep/critsweep/statmech"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/statmech"
 )
 
 func isingSystem(t testing.TB, beta float64, size int, b statmech.Boundary) *statmech.System {

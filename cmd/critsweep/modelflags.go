@@ -136,4 +136,3 @@ func parseMatrix(s string) ([][]float64, error) {
 	}
 	return m, nil
 }
-
