@@ -45,7 +45,7 @@ type Config struct {
 	Steps int
 	// Batch is the number of samples per step; 0 means 256.
 	Batch int
-	// LearningRate is Adam's initial step size; 0 means 3e-3 for the default objective and
+	// LearningRate is Adam's initial step size; 0 means 1e-3 for the default objective and
 	// 1e-2 (the peer's) for gumbel-rkl.
 	LearningRate float64
 	// Tau is the Gumbel-softmax temperature of gumbel-rkl; 0 means 1/(q−1), the seed's
@@ -79,7 +79,7 @@ func (c Config) Defaults(q int) Config {
 		c.Batch = 256
 	}
 	if c.LearningRate == 0 {
-		c.LearningRate = 3e-3
+		c.LearningRate = 1e-3
 		if c.Objective == ObjectiveGumbelRKL {
 			c.LearningRate = 1e-2
 		}

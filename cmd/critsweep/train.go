@@ -62,7 +62,7 @@ stdout. The same --seed gives the same output, bit for bit, apart from "seconds"
 	fl.IntVar(&f.steps, "steps", 3000, "optimiser steps, >= 1")
 	fl.IntVar(&f.batch, "batch", 256, "samples per step, >= 1")
 	fl.StringVar(&f.hidden, "hidden", "32,32", "hidden feature counts per site, comma-separated, each >= 1")
-	fl.Float64Var(&f.lr, "lr", 0, "Adam's learning rate > 0 (default 3e-3, and 1e-2 for gumbel-rkl)")
+	fl.Float64Var(&f.lr, "lr", 0, "Adam's learning rate > 0 (default 1e-3, and 1e-2 for gumbel-rkl)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.IntVar(&f.samples, "samples", 1<<16, "samples behind the final estimates, >= 2")
 	fl.IntVar(&f.draws, "draws", 0, "draws of (Tp)(x) behind the Rayleigh quotient (default 16×samples)")
