@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,7 +20,7 @@ import (
 type trainFlags struct {
 	modelFlags
 	objective string
-	tau       float64
+	tau       string
 	steps     int
 	batch     int
 	hidden    string
@@ -58,7 +59,7 @@ stdout. The same --seed gives the same output, bit for bit, apart from "seconds"
 	fl := cmd.Flags()
 	f.modelFlags.register(fl)
 	fl.StringVar(&f.objective, "objective", train.ObjectiveDefault, "objective: "+strings.Join(train.Objectives, " or "))
-	fl.Float64Var(&f.tau, "tau", 0, "Gumbel-softmax temperature τ > 0 of gumbel-rkl (default 1/(q−1)); other objectives do not use it")
+	fl.StringVar(&f.tau, "tau", "", "Gumbel-softmax temperature τ > 0 of gumbel-rkl (default 1/(q−1)); other objectives do not use it")
 	fl.IntVar(&f.steps, "steps", 3000, "optimiser steps, >= 1")
 	fl.IntVar(&f.batch, "batch", 256, "samples per step, >= 1")
 	fl.StringVar(&f.hidden, "hidden", "32,32", "hidden feature counts per site, comma-separated, each >= 1")
@@ -133,7 +134,7 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	cfg = tr.Config()
 	stderr := cmd.ErrOrStderr()
 	if cmd.Flags().Changed("tau") && !train.UsesTau(cfg.Objective) {
-		fmt.Fprintf(stderr, "note: objective %q does not use τ; --tau %g is ignored\n", cfg.Objective, f.tau)
+		fmt.Fprintf(stderr, "note: objective %q does not use τ; --tau %s is ignored\n", cfg.Objective, f.tau)
 	}
 	every := f.every
 	if f.quiet {
@@ -232,8 +233,20 @@ func (f *trainFlags) config(cmd *cobra.Command, q int) (train.Config, error) {
 		hidden = append(hidden, h)
 	}
 	changed := cmd.Flags().Changed
-	if changed("tau") && !(f.tau > 0) {
-		return train.Config{}, usageErrorf("--tau must be finite and > 0, got %v", f.tau)
+	var tau float64
+	if changed("tau") {
+		taus := strings.Split(f.tau, ",")
+		if len(taus) > 1 {
+			if !train.UsesTau(f.objective) {
+				return train.Config{}, usageErrorf("--tau: objective %q does not use τ, so several τ (%s) would train the same model; use --objective gumbel-rkl to compare τ", f.objective, f.tau)
+			}
+			return train.Config{}, usageErrorf("--tau: train fits one model, give one τ (got %s); to compare several τ, run a sweep with grid.tau", f.tau)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(taus[0]), 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return train.Config{}, usageErrorf("--tau must be finite and > 0, got %q", f.tau)
+		}
+		tau = v
 	}
 	if changed("lr") && !(f.lr > 0) {
 		return train.Config{}, usageErrorf("--lr must be finite and > 0, got %v", f.lr)
@@ -261,7 +274,7 @@ func (f *trainFlags) config(cmd *cobra.Command, q int) (train.Config, error) {
 		EstimateDraws:   f.draws,
 	}
 	if train.UsesTau(f.objective) {
-		cfg.Tau = f.tau
+		cfg.Tau = tau
 	}
 	cfg = cfg.Defaults(q)
 	if err := cfg.Validate(); err != nil {
