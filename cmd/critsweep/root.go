@@ -29,6 +29,12 @@ transfer matrix with an autoregressive network, runs sweeps of that training ove
 		newVersionCmd(),
 		newExactCmd(),
 		newTrainCmd(),
+		newCoordinatorCmd(),
+		newWorkerCmd(),
+		newSubmitCmd(),
+		newStatusCmd(),
+		newResultsCmd(),
+		newCancelCmd(),
 	)
 	markArgErrorsAsUsage(root)
 	return root

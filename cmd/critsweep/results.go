@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/critsweep/critsweep/coordinator"
+	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/worker"
+)
+
+// resultsFlags are the flags of `critsweep results`.
+type resultsFlags struct {
+	clientFlags
+	format string
+}
+
+func newResultsCmd() *cobra.Command {
+	var f resultsFlags
+	cmd := &cobra.Command{
+		Use:   "results SWEEP",
+		Short: "Print the results of a sweep's finished tasks as CSV or JSON",
+		Long: `results prints one record per finished task of a sweep, in task order: the grid point
+(beta, size, tau, boundary), the task's model and training settings, the fields of
+` + "`critsweep train --json`" + ` (ln_lambda_per_site and its stderr, m2, m4, binder, xi_over_l with
+their stderrs, final_loss, steps, seconds, and the exact comparison where q^L was small
+enough), and attempts, the number of leases the task took.
+
+--format csv prints a header and one row per task; the exact fields are columns prefixed
+"exact_", empty where there is no exact comparison, and values not finite print as NaN.
+--format json prints one JSON object {"sweep_id", "results": [...]}, with "exact" an
+object as in train --json and values not finite as null. "seconds" is the time of the
+attempt that completed the task.`,
+		Example: `  critsweep results ising-critical-1 --coordinator coordinator:7878 --token-file token > ising.csv
+  critsweep results ising-critical-1 --db sweeps.db --format json | jq '.results[] | [.beta, .size, .binder]'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args[0]) },
+	}
+	f.clientFlags.register(cmd.Flags())
+	cmd.Flags().StringVar(&f.format, "format", "csv", "output format: csv or json")
+	return cmd
+}
+
+// resultRecord is one task of `critsweep results`: its grid point and settings, the
+// fields of `critsweep train --json`, and its attempts.
+type resultRecord struct {
+	Index                uint32        `json:"index"`
+	Beta                 float64       `json:"beta"`
+	Size                 uint32        `json:"size"`
+	Tau                  float64       `json:"tau"`
+	Boundary             string        `json:"boundary"`
+	Model                string        `json:"model"`
+	Q                    int           `json:"q"`
+	Objective            string        `json:"objective"`
+	Hidden               []int         `json:"hidden"`
+	Batch                int           `json:"batch"`
+	LearningRate         float64       `json:"learning_rate"`
+	Seed                 uint64        `json:"seed"`
+	LnLambdaPerSite      jsonNumber    `json:"ln_lambda_per_site"`
+	LnLambdaPerSiteErr   jsonNumber    `json:"ln_lambda_per_site_stderr"`
+	LnLambdaMethod       string        `json:"ln_lambda_method"`
+	FirstOrderPerSite    jsonNumber    `json:"first_order_ln_lambda_per_site"`
+	FirstOrderPerSiteErr jsonNumber    `json:"first_order_ln_lambda_per_site_stderr"`
+	M2                   jsonNumber    `json:"m2"`
+	M2Err                jsonNumber    `json:"m2_stderr"`
+	M4                   jsonNumber    `json:"m4"`
+	M4Err                jsonNumber    `json:"m4_stderr"`
+	Binder               jsonNumber    `json:"binder"`
+	BinderErr            jsonNumber    `json:"binder_stderr"`
+	XiOverL              jsonNumber    `json:"xi_over_l"`
+	XiOverLErr           jsonNumber    `json:"xi_over_l_stderr"`
+	FinalLoss            jsonNumber    `json:"final_loss"`
+	Steps                uint64        `json:"steps"`
+	Seconds              float64       `json:"seconds"`
+	Exact                *exactCompare `json:"exact,omitempty"`
+	Attempts             uint32        `json:"attempts"`
+}
+
+// newResultRecord flattens a finished task. The training settings are those the worker
+// trained with: the spec's, with the trainer's defaults for the ones it left at zero.
+func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
+	spec, res := tr.GetSpec(), tr.GetResult()
+	rec := resultRecord{
+		Index:                tr.GetRef().GetIndex(),
+		Beta:                 spec.GetBeta(),
+		Size:                 spec.GetSize(),
+		Tau:                  spec.GetTau(),
+		Boundary:             spec.GetBoundary(),
+		Model:                spec.GetModel().GetKind(),
+		Objective:            res.GetObjective(),
+		Batch:                int(spec.GetTraining().GetBatch()),
+		LearningRate:         spec.GetTraining().GetLearningRate(),
+		Seed:                 spec.GetTraining().GetSeed(),
+		LnLambdaPerSite:      jsonNumber(res.GetLnLambdaPerSite().GetValue()),
+		LnLambdaPerSiteErr:   jsonNumber(res.GetLnLambdaPerSite().GetStderr()),
+		LnLambdaMethod:       res.GetLnLambdaMethod(),
+		FirstOrderPerSite:    jsonNumber(res.GetFirstOrderLnLambdaPerSite().GetValue()),
+		FirstOrderPerSiteErr: jsonNumber(res.GetFirstOrderLnLambdaPerSite().GetStderr()),
+		M2:                   jsonNumber(res.GetM2().GetValue()),
+		M2Err:                jsonNumber(res.GetM2().GetStderr()),
+		M4:                   jsonNumber(res.GetM4().GetValue()),
+		M4Err:                jsonNumber(res.GetM4().GetStderr()),
+		Binder:               jsonNumber(res.GetBinder().GetValue()),
+		BinderErr:            jsonNumber(res.GetBinder().GetStderr()),
+		XiOverL:              jsonNumber(res.GetXiOverL().GetValue()),
+		XiOverLErr:           jsonNumber(res.GetXiOverL().GetStderr()),
+		FinalLoss:            jsonNumber(res.GetFinalLoss()),
+		Steps:                res.GetSteps(),
+		Seconds:              res.GetSeconds(),
+		Attempts:             tr.GetAttempts(),
+	}
+	for _, h := range spec.GetNetwork().GetHidden() {
+		rec.Hidden = append(rec.Hidden, int(h))
+	}
+	if sys, cfg, err := worker.TaskConfig(spec, 0); err == nil {
+		rec.Q, rec.Hidden, rec.Batch, rec.LearningRate = sys.Q(), cfg.Hidden, cfg.Batch, cfg.LearningRate
+		if rec.Objective == "" {
+			rec.Objective = cfg.Objective
+		}
+	}
+	if ex := res.GetExact(); ex != nil {
+		rec.Exact = &exactCompare{
+			LnLambdaPerSite: ex.GetLnLambdaPerSite(),
+			M2:              jsonNumber(ex.GetM2()),
+			M4:              jsonNumber(ex.GetM4()),
+			Binder:          jsonNumber(ex.GetBinder()),
+			XiOverL:         jsonNumber(ex.GetXiOverL()),
+			TVDistance:      ex.GetTvDistance(),
+			KLExactModel:    ex.GetKlExactModel(),
+		}
+	}
+	return rec
+}
+
+// csvHeader names the columns of `critsweep results --format csv`.
+var csvHeader = []string{
+	"index", "beta", "size", "tau", "boundary", "model", "q", "objective", "hidden", "batch",
+	"learning_rate", "seed",
+	"ln_lambda_per_site", "ln_lambda_per_site_stderr", "ln_lambda_method",
+	"first_order_ln_lambda_per_site", "first_order_ln_lambda_per_site_stderr",
+	"m2", "m2_stderr", "m4", "m4_stderr", "binder", "binder_stderr", "xi_over_l", "xi_over_l_stderr",
+	"final_loss", "steps", "seconds",
+	"exact_ln_lambda_per_site", "exact_m2", "exact_m4", "exact_binder", "exact_xi_over_l",
+	"exact_tv_distance", "exact_kl_exact_model",
+	"attempts",
+}
+
+// csvRow is a record as a CSV row, in csvHeader's order.
+func (r *resultRecord) csvRow() []string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	n := func(x jsonNumber) string { return f(float64(x)) }
+	u := func(x uint64) string { return strconv.FormatUint(x, 10) }
+	hidden := make([]string, len(r.Hidden))
+	for i, h := range r.Hidden {
+		hidden[i] = strconv.Itoa(h)
+	}
+	row := []string{
+		u(uint64(r.Index)), f(r.Beta), u(uint64(r.Size)), f(r.Tau), r.Boundary, r.Model, strconv.Itoa(r.Q),
+		r.Objective, strings.Join(hidden, ","), strconv.Itoa(r.Batch), f(r.LearningRate), u(r.Seed),
+		n(r.LnLambdaPerSite), n(r.LnLambdaPerSiteErr), r.LnLambdaMethod,
+		n(r.FirstOrderPerSite), n(r.FirstOrderPerSiteErr),
+		n(r.M2), n(r.M2Err), n(r.M4), n(r.M4Err), n(r.Binder), n(r.BinderErr), n(r.XiOverL), n(r.XiOverLErr),
+		n(r.FinalLoss), u(r.Steps), f(r.Seconds),
+	}
+	if ex := r.Exact; ex != nil {
+		row = append(row, f(ex.LnLambdaPerSite), n(ex.M2), n(ex.M4), n(ex.Binder), n(ex.XiOverL), f(ex.TVDistance), f(ex.KLExactModel))
+	} else {
+		row = append(row, "", "", "", "", "", "", "")
+	}
+	return append(row, u(uint64(r.Attempts)))
+}
+
+func (f *resultsFlags) run(cmd *cobra.Command, sweepID string) error {
+	if f.format != "csv" && f.format != "json" {
+		return usageErrorf("--format must be csv or json, got %q", f.format)
+	}
+	return f.withConnection(cmd, false, func(ctx context.Context, api coordinator.API) error {
+		// GetSweep first, so that an unknown sweep is an error rather than no results.
+		if _, err := api.GetSweep(ctx, &critsweepv1.GetSweepRequest{SweepId: sweepID}); err != nil {
+			return err
+		}
+		results, err := coordinator.AllResults(ctx, api, sweepID)
+		if err != nil {
+			return err
+		}
+		records := make([]resultRecord, len(results))
+		for i, r := range results {
+			records[i] = newResultRecord(r)
+		}
+		if f.format == "json" {
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(struct {
+				SweepID string         `json:"sweep_id"`
+				Results []resultRecord `json:"results"`
+			}{sweepID, records})
+		}
+		return writeResultsCSV(cmd.OutOrStdout(), records)
+	})
+}
+
+func writeResultsCSV(out io.Writer, records []resultRecord) error {
+	w := csv.NewWriter(out)
+	if err := w.Write(csvHeader); err != nil {
+		return err
+	}
+	for i := range records {
+		if err := w.Write(records[i].csvRow()); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
