@@ -27,7 +27,7 @@ var (
 	modelKinds     = []string{"ising", "potts", "clock", "custom"}
 	boundaryNames  = []string{"periodic", "twisted"}
 	objectives     = []string{"default", "gumbel-rkl"}
-	nonlinearities = []string{"relu", "tanh"}
+	nonlinearities = []string{"relu", "tanh", "elu", "softplus"}
 )
 
 // FieldViolation is one broken rule: the field's path in the spec (as written in YAML,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/critsweep/critsweep/model"
 )
 
 // Objective names, as the CLI, the sweep spec and Config.Objective spell them.
@@ -32,6 +34,7 @@ var (
 	ErrTau          = errors.New("tau must be finite and > 0")
 	ErrLearningRate = errors.New("learning rate must be finite and > 0")
 	ErrSamples      = errors.New("estimate samples must be ≥ 2")
+	ErrNonlinearity = errors.New("unknown nonlinearity")
 )
 
 // Config says how one model is trained. The zero value of every field means its documented
@@ -41,6 +44,9 @@ type Config struct {
 	Objective string
 	// Hidden are the hidden feature counts per unit; nil means [32, 32].
 	Hidden []int
+	// Nonlinearity is the function between layers: "relu" (when empty), "tanh", "elu" or
+	// "softplus".
+	Nonlinearity string
 	// Steps is the number of optimiser steps; 0 means 3000.
 	Steps int
 	// Batch is the number of samples per step; 0 means 256.
@@ -103,6 +109,9 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("%w %q: want one of %q", ErrObjective, c.Objective, Objectives)
 	}
+	if _, err := nonlinearity(c.Nonlinearity); err != nil {
+		return err
+	}
 	for i, h := range c.Hidden {
 		if h < 1 {
 			return fmt.Errorf("%w: hidden[%d] = %d", ErrHidden, i, h)
@@ -127,4 +136,22 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: estimate draws must be ≥ 0, got %d", ErrSamples, c.EstimateDraws)
 	}
 	return nil
+}
+
+// Nonlinearities lists the names Config.Nonlinearity takes.
+var Nonlinearities = []string{"relu", "tanh", "elu", "softplus"}
+
+// nonlinearity maps a Config.Nonlinearity name to the model's.
+func nonlinearity(name string) (model.Nonlinearity, error) {
+	switch name {
+	case "", "relu":
+		return model.ReLU, nil
+	case "tanh":
+		return model.Tanh, nil
+	case "elu":
+		return model.ELU, nil
+	case "softplus":
+		return model.Softplus, nil
+	}
+	return 0, fmt.Errorf("%w %q: want one of %q", ErrNonlinearity, name, Nonlinearities)
 }

@@ -70,7 +70,8 @@ func New(sys *statmech.System, cfg Config) (*Trainer, error) {
 	features := append(append([]int{q}, cfg.Hidden...), q)
 	t := &Trainer{sys: sys, cfg: cfg, src: rand.NewPCG(cfg.Seed, streamTrain)}
 	t.rng = rand.New(t.src)
-	opts := &model.Options{Rand: t.rng}
+	act, _ := nonlinearity(cfg.Nonlinearity) // checked by Validate
+	opts := &model.Options{Rand: t.rng, Nonlinearity: act}
 	if cfg.Objective == ObjectiveGumbelRKL {
 		// The seed's network: no biases, PyTorch's initialisation.
 		opts.NoBias, opts.Init = true, model.InitTorch

@@ -36,7 +36,7 @@ func finalLossWindow(steps int) int {
 //     W(a,b) = W₁(a,b)^β, so that a β axis means for custom what it means for the others
 //     and β = 1 is the matrix as written;
 //   - size L and boundary ("periodic" when empty, or "twisted");
-//   - network: hidden sizes (empty: the trainer's default); nonlinearity empty or "relu"
+//   - network: hidden sizes (empty: the trainer's default); nonlinearity (empty: relu)
 //     (the trainer has no other);
 //   - training: objective, steps (≥ 1), batch, learning_rate and seed; zero values take
 //     the train package's defaults. τ is passed only to objectives that use it
@@ -69,9 +69,7 @@ func TaskConfig(spec *critsweepv1.TaskSpec, estimateSamples int) (*statmech.Syst
 	}
 
 	net := spec.GetNetwork()
-	if nl := net.GetNonlinearity(); nl != "" && nl != "relu" {
-		return nil, train.Config{}, fmt.Errorf("%w: network.nonlinearity %q is not supported by the trainer (only relu)", ErrInvalidTask, nl)
-	}
+
 	var hidden []int
 	for _, h := range net.GetHidden() {
 		hidden = append(hidden, int(h))
@@ -83,14 +81,19 @@ func TaskConfig(spec *critsweepv1.TaskSpec, estimateSamples int) (*statmech.Syst
 	if estimateSamples < 0 {
 		return nil, train.Config{}, fmt.Errorf("%w: estimate samples must be ≥ 0, got %d", ErrInvalidTask, estimateSamples)
 	}
+	if n := ts.GetEstimateSamples(); n > 0 {
+		estimateSamples = int(n) // the spec's value wins: results must not depend on the worker
+	}
 	cfg := train.Config{
 		Objective:       ts.GetObjective(),
+		Nonlinearity:    net.GetNonlinearity(),
 		Hidden:          hidden,
 		Steps:           int(ts.GetSteps()),
 		Batch:           int(ts.GetBatch()),
 		LearningRate:    ts.GetLearningRate(),
 		Seed:            ts.GetSeed(),
 		EstimateSamples: estimateSamples,
+		EstimateDraws:   int(ts.GetEstimateDraws()),
 	}
 	if cfg.Objective == "" {
 		cfg.Objective = train.ObjectiveDefault
@@ -100,6 +103,9 @@ func TaskConfig(spec *critsweepv1.TaskSpec, estimateSamples int) (*statmech.Syst
 	}
 	cfg = cfg.Defaults(sys.Q())
 	if err := cfg.Validate(); err != nil {
+		if errors.Is(err, train.ErrNonlinearity) {
+			return nil, train.Config{}, invalid("network.nonlinearity", err)
+		}
 		return nil, train.Config{}, invalid("training", err)
 	}
 	return sys, cfg, nil

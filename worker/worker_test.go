@@ -13,6 +13,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/store"
 )
 
 // sweepYAML is a sweep of small Ising tasks: 2 boundaries × the given β and sizes.
@@ -172,13 +173,26 @@ training: {steps: 100000000, batch: 32, learning_rate: 1e-2, seed: 3}
 
 func TestUntrainableTaskFails(t *testing.T) {
 	tc := newTestCoordinator(t, nil, nil)
-	id := tc.submit(t, `name: tanh
+	id := tc.submit(t, `name: untrainable
 model: {kind: ising}
 grid: {beta: [0.44], size: [4], tau: [1.0]}
-network: {hidden: [4], nonlinearity: tanh}
+network: {hidden: [4]}
 training: {steps: 10, batch: 32, learning_rate: 1e-2, seed: 3}
 max_attempts: 2
 `)
+	// A task the coordinator let through but no trainer can train (as from an older or
+	// newer coordinator): its network names a nonlinearity the trainer does not know.
+	err := tc.db.Update(func(tx *store.Tx) error {
+		task, err := tx.Task(&critsweepv1.TaskRef{SweepId: id, Index: 0})
+		if err != nil {
+			return err
+		}
+		task.Spec.Network.Nonlinearity = "sigmoid"
+		return tx.PutTask(task)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	startWorker(t, tc, nil)
 	if st := tc.wait(t, id, 30*time.Second); st.GetFailed() != 1 {
 		t.Fatalf("status %v, want the task failed", st)

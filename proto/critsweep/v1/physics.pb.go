@@ -205,7 +205,12 @@ type TrainingSpec struct {
 	Batch        uint32  `protobuf:"varint,3,opt,name=batch,proto3" json:"batch,omitempty"`
 	LearningRate float64 `protobuf:"fixed64,4,opt,name=learning_rate,json=learningRate,proto3" json:"learning_rate,omitempty"`
 	// seed of a single run; in a sweep, each task's seed is derived from it and the grid point.
-	Seed          uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
+	Seed uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
+	// estimate_samples is the number of rows behind the final estimates (0: the default).
+	EstimateSamples uint32 `protobuf:"varint,6,opt,name=estimate_samples,json=estimateSamples,proto3" json:"estimate_samples,omitempty"`
+	// estimate_draws is the number of draws of (Tp)(x) behind the Rayleigh quotient
+	// (0: the default, 16 per sample).
+	EstimateDraws uint32 `protobuf:"varint,7,opt,name=estimate_draws,json=estimateDraws,proto3" json:"estimate_draws,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -271,6 +276,20 @@ func (x *TrainingSpec) GetLearningRate() float64 {
 func (x *TrainingSpec) GetSeed() uint64 {
 	if x != nil {
 		return x.Seed
+	}
+	return 0
+}
+
+func (x *TrainingSpec) GetEstimateSamples() uint32 {
+	if x != nil {
+		return x.EstimateSamples
+	}
+	return 0
+}
+
+func (x *TrainingSpec) GetEstimateDraws() uint32 {
+	if x != nil {
+		return x.EstimateDraws
 	}
 	return 0
 }
@@ -831,13 +850,15 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"bondWeight\"I\n" +
 	"\vNetworkSpec\x12\x16\n" +
 	"\x06hidden\x18\x01 \x03(\rR\x06hidden\x12\"\n" +
-	"\fnonlinearity\x18\x02 \x01(\tR\fnonlinearity\"\x91\x01\n" +
+	"\fnonlinearity\x18\x02 \x01(\tR\fnonlinearity\"\xe3\x01\n" +
 	"\fTrainingSpec\x12\x1c\n" +
 	"\tobjective\x18\x01 \x01(\tR\tobjective\x12\x14\n" +
 	"\x05steps\x18\x02 \x01(\rR\x05steps\x12\x14\n" +
 	"\x05batch\x18\x03 \x01(\rR\x05batch\x12#\n" +
 	"\rlearning_rate\x18\x04 \x01(\x01R\flearningRate\x12\x12\n" +
-	"\x04seed\x18\x05 \x01(\x04R\x04seed\"8\n" +
+	"\x04seed\x18\x05 \x01(\x04R\x04seed\x12)\n" +
+	"\x10estimate_samples\x18\x06 \x01(\rR\x0festimateSamples\x12%\n" +
+	"\x0eestimate_draws\x18\a \x01(\rR\restimateDraws\"8\n" +
 	"\bEstimate\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x16\n" +
 	"\x06stderr\x18\x02 \x01(\x01R\x06stderr\"\x88\x02\n" +
