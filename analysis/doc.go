@@ -2,13 +2,13 @@
 // scaled interface free energy σ_L(β) = L·(ln λ_periodic − ln λ_twisted) of every size,
 // finds where the curves of consecutive sizes cross, extrapolates the crossings in L to
 // β_c with bootstrap error bars, and draws and tabulates the results. It is pure: it
-// reads result messages (package critsweepv1) and writes plots (gonum.org/v1/plot), CSV
-// and JSON-ready values, and imports no other package of the project.
+// reads result messages (package critsweepv1) and writes plots (gonum.org/v1/plot) and
+// JSON-ready values, and imports no other package of the project.
 //
 // The main types are Point (one grid point's result: β, L, τ, boundary and estimates),
 // Curve (a quantity against β at one size), Crossing, Fit (β_c(L) = β_c + a·L^−ω) and
-// Analysis (all of it for one τ). The main functions are PointsFromResults, Analyze,
-// WritePlots and WriteCSV; Cross and Extrapolate are the steps of Analyze, usable alone.
+// Analysis (all of it for one τ). The main functions are PointsFromResults, Analyze and
+// WritePlots; Cross and Extrapolate are the steps of Analyze, usable alone.
 //
 // # Worked example
 //
@@ -25,7 +25,6 @@
 //		paths, err := analysis.WritePlots(dir, a) // sigma.png, sigma.svg, …
 //		...
 //	}
-//	err = analysis.WriteCSV(os.Stdout, results)
 //
 // With Kaufman's exact ln λ of the Ising model as input (see ExampleAnalyze), the exact
 // σ_L crossings lie at β_c + 1.1183e-3 (6,8), + 4.859e-4 (8,10) and + 2.571e-4 (10,12),

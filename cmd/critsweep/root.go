@@ -26,6 +26,8 @@ transfer matrix with an autoregressive network, runs sweeps of that training ove
 		return usageErrorf("%v", err)
 	})
 	root.AddCommand(
+		newRunCmd(),
+		newAnalyzeCmd(),
 		newVersionCmd(),
 		newExactCmd(),
 		newTrainCmd(),
