@@ -85,18 +85,7 @@ func (o *powerFit) gradient(t *Trainer) (loss, lnLambda float64) {
 	for n := 0; n < batch; n++ {
 		for i := 0; i < size; i++ {
 			c := o.cond[o.ts.states[n*size+i]*q:][:q]
-			r := t.rng.Float64()
-			pick := 0
-			for a := 0; a < q; a++ {
-				if c[a] > 0 {
-					pick = a
-				}
-				r -= c[a]
-				if r < 0 {
-					break
-				}
-			}
-			o.x[n*rowLen+i*q+pick] = 1
+			o.x[n*rowLen+i*q+categorical(c, t.rng.Float64())] = 1
 		}
 	}
 

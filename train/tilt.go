@@ -132,17 +132,7 @@ func (ts *tiltedSampler) sample(tape *model.Tape, dst []float64, batch int, rng 
 				l[a] = math.Exp(l[a] - mx)
 				z += l[a]
 			}
-			r := rng.Float64() * z
-			pick := 0
-			for a := 0; a < q; a++ {
-				if l[a] > 0 {
-					pick = a
-				}
-				r -= l[a]
-				if r < 0 {
-					break
-				}
-			}
+			pick := categorical(l, rng.Float64()*z)
 			if i == 0 {
 				a0 = pick
 			}
@@ -151,6 +141,23 @@ func (ts *tiltedSampler) sample(tape *model.Tape, dst []float64, batch int, rng 
 			xi[n*q+pick] = 1
 		}
 	})
+}
+
+// categorical returns the index a drawn with probability w[a]/Σw, given u uniform in
+// [0, Σw): the first a whose cumulative weight exceeds u. Rounding can leave u at or past
+// the total; the last index of positive weight is returned then.
+func categorical(w []float64, u float64) int {
+	pick := 0
+	for a, v := range w {
+		if v > 0 {
+			pick = a
+		}
+		u -= v
+		if u < 0 {
+			break
+		}
+	}
+	return pick
 }
 
 // grow returns s resliced to length n, reallocated if its capacity is short.

@@ -50,18 +50,25 @@ attempt that completed the task.`,
 // resultRecord is one task of `critsweep results`: its grid point and settings, the
 // fields of `critsweep train --json`, and its attempts.
 type resultRecord struct {
-	Index                uint32        `json:"index"`
-	Beta                 float64       `json:"beta"`
-	Size                 uint32        `json:"size"`
-	Tau                  float64       `json:"tau"`
-	Boundary             string        `json:"boundary"`
-	Model                string        `json:"model"`
-	Q                    int           `json:"q"`
-	Objective            string        `json:"objective"`
-	Hidden               []int         `json:"hidden"`
-	Batch                int           `json:"batch"`
-	LearningRate         float64       `json:"learning_rate"`
-	Seed                 uint64        `json:"seed"`
+	Index        uint32  `json:"index"`
+	Beta         float64 `json:"beta"`
+	Size         uint32  `json:"size"`
+	Tau          float64 `json:"tau"`
+	Boundary     string  `json:"boundary"`
+	Model        string  `json:"model"`
+	Q            int     `json:"q"`
+	Objective    string  `json:"objective"`
+	Hidden       []int   `json:"hidden"`
+	Batch        int     `json:"batch"`
+	LearningRate float64 `json:"learning_rate"`
+	Seed         uint64  `json:"seed"`
+	estimateFields
+	Attempts uint32 `json:"attempts"`
+}
+
+// estimateFields are the fields of `critsweep train --json` that a Result carries; the
+// `results` records share them.
+type estimateFields struct {
 	LnLambdaPerSite      jsonNumber    `json:"ln_lambda_per_site"`
 	LnLambdaPerSiteErr   jsonNumber    `json:"ln_lambda_per_site_stderr"`
 	LnLambdaMethod       string        `json:"ln_lambda_method"`
@@ -79,24 +86,21 @@ type resultRecord struct {
 	Steps                uint64        `json:"steps"`
 	Seconds              float64       `json:"seconds"`
 	Exact                *exactCompare `json:"exact,omitempty"`
-	Attempts             uint32        `json:"attempts"`
 }
 
-// newResultRecord flattens a finished task. The training settings are those the worker
-// trained with: the spec's, with the trainer's defaults for the ones it left at zero.
-func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
-	spec, res := tr.GetSpec(), tr.GetResult()
-	rec := resultRecord{
-		Index:                tr.GetRef().GetIndex(),
-		Beta:                 spec.GetBeta(),
-		Size:                 spec.GetSize(),
-		Tau:                  spec.GetTau(),
-		Boundary:             spec.GetBoundary(),
-		Model:                spec.GetModel().GetKind(),
-		Objective:            res.GetObjective(),
-		Batch:                int(spec.GetTraining().GetBatch()),
-		LearningRate:         spec.GetTraining().GetLearningRate(),
-		Seed:                 spec.GetTraining().GetSeed(),
+// exactCompare is the "exact" block of `critsweep train --json`.
+type exactCompare struct {
+	LnLambdaPerSite float64    `json:"ln_lambda_per_site"`
+	M2              jsonNumber `json:"m2"`
+	M4              jsonNumber `json:"m4"`
+	Binder          jsonNumber `json:"binder"`
+	XiOverL         jsonNumber `json:"xi_over_l"`
+	TVDistance      float64    `json:"tv_distance"`
+	KLExactModel    float64    `json:"kl_exact_model"`
+}
+
+func newEstimateFields(res *critsweepv1.Result) estimateFields {
+	f := estimateFields{
 		LnLambdaPerSite:      jsonNumber(res.GetLnLambdaPerSite().GetValue()),
 		LnLambdaPerSiteErr:   jsonNumber(res.GetLnLambdaPerSite().GetStderr()),
 		LnLambdaMethod:       res.GetLnLambdaMethod(),
@@ -113,7 +117,38 @@ func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
 		FinalLoss:            jsonNumber(res.GetFinalLoss()),
 		Steps:                res.GetSteps(),
 		Seconds:              res.GetSeconds(),
-		Attempts:             tr.GetAttempts(),
+	}
+	if ex := res.GetExact(); ex != nil {
+		f.Exact = &exactCompare{
+			LnLambdaPerSite: ex.GetLnLambdaPerSite(),
+			M2:              jsonNumber(ex.GetM2()),
+			M4:              jsonNumber(ex.GetM4()),
+			Binder:          jsonNumber(ex.GetBinder()),
+			XiOverL:         jsonNumber(ex.GetXiOverL()),
+			TVDistance:      ex.GetTvDistance(),
+			KLExactModel:    ex.GetKlExactModel(),
+		}
+	}
+	return f
+}
+
+// newResultRecord flattens a finished task. The training settings are those the worker
+// trained with: the spec's, with the trainer's defaults for the ones it left at zero.
+func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
+	spec, res := tr.GetSpec(), tr.GetResult()
+	rec := resultRecord{
+		Index:          tr.GetRef().GetIndex(),
+		Beta:           spec.GetBeta(),
+		Size:           spec.GetSize(),
+		Tau:            spec.GetTau(),
+		Boundary:       spec.GetBoundary(),
+		Model:          spec.GetModel().GetKind(),
+		Objective:      res.GetObjective(),
+		Batch:          int(spec.GetTraining().GetBatch()),
+		LearningRate:   spec.GetTraining().GetLearningRate(),
+		Seed:           spec.GetTraining().GetSeed(),
+		estimateFields: newEstimateFields(res),
+		Attempts:       tr.GetAttempts(),
 	}
 	for _, h := range spec.GetNetwork().GetHidden() {
 		rec.Hidden = append(rec.Hidden, int(h))
@@ -122,17 +157,6 @@ func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
 		rec.Q, rec.Hidden, rec.Batch, rec.LearningRate = sys.Q(), cfg.Hidden, cfg.Batch, cfg.LearningRate
 		if rec.Objective == "" {
 			rec.Objective = cfg.Objective
-		}
-	}
-	if ex := res.GetExact(); ex != nil {
-		rec.Exact = &exactCompare{
-			LnLambdaPerSite: ex.GetLnLambdaPerSite(),
-			M2:              jsonNumber(ex.GetM2()),
-			M4:              jsonNumber(ex.GetM4()),
-			Binder:          jsonNumber(ex.GetBinder()),
-			XiOverL:         jsonNumber(ex.GetXiOverL()),
-			TVDistance:      ex.GetTvDistance(),
-			KLExactModel:    ex.GetKlExactModel(),
 		}
 	}
 	return rec

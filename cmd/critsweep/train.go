@@ -75,46 +75,19 @@ stdout. The same --seed gives the same output, bit for bit, apart from "seconds"
 
 // trainResult is the --json output of `critsweep train`.
 type trainResult struct {
-	Model                string        `json:"model"`
-	Q                    int           `json:"q"`
-	Beta                 *float64      `json:"beta"`
-	Size                 int           `json:"size"`
-	Boundary             string        `json:"boundary"`
-	Objective            string        `json:"objective"`
-	Tau                  *float64      `json:"tau"` // null for objectives that do not use τ
-	Hidden               []int         `json:"hidden"`
-	Batch                int           `json:"batch"`
-	LearningRate         float64       `json:"learning_rate"`
-	Seed                 uint64        `json:"seed"`
-	LnLambdaPerSite      jsonNumber    `json:"ln_lambda_per_site"`
-	LnLambdaPerSiteErr   jsonNumber    `json:"ln_lambda_per_site_stderr"`
-	LnLambdaMethod       string        `json:"ln_lambda_method"`
-	FirstOrderPerSite    jsonNumber    `json:"first_order_ln_lambda_per_site"`
-	FirstOrderPerSiteErr jsonNumber    `json:"first_order_ln_lambda_per_site_stderr"`
-	M2                   jsonNumber    `json:"m2"`
-	M2Err                jsonNumber    `json:"m2_stderr"`
-	M4                   jsonNumber    `json:"m4"`
-	M4Err                jsonNumber    `json:"m4_stderr"`
-	Binder               jsonNumber    `json:"binder"`
-	BinderErr            jsonNumber    `json:"binder_stderr"`
-	XiOverL              jsonNumber    `json:"xi_over_l"`
-	XiOverLErr           jsonNumber    `json:"xi_over_l_stderr"`
-	FinalLoss            jsonNumber    `json:"final_loss"`
-	Steps                int           `json:"steps"`
-	Samples              int           `json:"samples"`
-	Seconds              float64       `json:"seconds"`
-	Exact                *exactCompare `json:"exact,omitempty"`
-}
-
-// exactCompare is the "exact" block of `critsweep train --json`.
-type exactCompare struct {
-	LnLambdaPerSite float64    `json:"ln_lambda_per_site"`
-	M2              jsonNumber `json:"m2"`
-	M4              jsonNumber `json:"m4"`
-	Binder          jsonNumber `json:"binder"`
-	XiOverL         jsonNumber `json:"xi_over_l"`
-	TVDistance      float64    `json:"tv_distance"`
-	KLExactModel    float64    `json:"kl_exact_model"`
+	Model        string   `json:"model"`
+	Q            int      `json:"q"`
+	Beta         *float64 `json:"beta"`
+	Size         int      `json:"size"`
+	Boundary     string   `json:"boundary"`
+	Objective    string   `json:"objective"`
+	Tau          *float64 `json:"tau"` // null for objectives that do not use τ
+	Hidden       []int    `json:"hidden"`
+	Batch        int      `json:"batch"`
+	LearningRate float64  `json:"learning_rate"`
+	Seed         uint64   `json:"seed"`
+	estimateFields
+	Samples int `json:"samples"`
 }
 
 func (f *trainFlags) run(cmd *cobra.Command) error {
@@ -170,31 +143,17 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	}
 
 	res := trainResult{
-		Model:                f.model,
-		Q:                    sys.Q(),
-		Size:                 sys.Size(),
-		Boundary:             sys.Boundary().String(),
-		Objective:            cfg.Objective,
-		Hidden:               cfg.Hidden,
-		Batch:                cfg.Batch,
-		LearningRate:         cfg.LearningRate,
-		Seed:                 cfg.Seed,
-		LnLambdaPerSite:      jsonNumber(est.LnLambdaPerSite.Mean),
-		LnLambdaPerSiteErr:   jsonNumber(est.LnLambdaPerSite.StdErr),
-		LnLambdaMethod:       est.Method,
-		FirstOrderPerSite:    jsonNumber(est.FirstOrder.Mean),
-		FirstOrderPerSiteErr: jsonNumber(est.FirstOrder.StdErr),
-		M2:                   jsonNumber(est.End.M2.Mean),
-		M2Err:                jsonNumber(est.End.M2.StdErr),
-		M4:                   jsonNumber(est.End.M4.Mean),
-		M4Err:                jsonNumber(est.End.M4.StdErr),
-		Binder:               jsonNumber(est.End.Binder.Mean),
-		BinderErr:            jsonNumber(est.End.Binder.StdErr),
-		XiOverL:              jsonNumber(est.End.XiOverL.Mean),
-		XiOverLErr:           jsonNumber(est.End.XiOverL.StdErr),
-		FinalLoss:            jsonNumber(last.Loss),
-		Steps:                tr.Step(),
-		Samples:              est.Samples,
+		Model:          f.model,
+		Q:              sys.Q(),
+		Size:           sys.Size(),
+		Boundary:       sys.Boundary().String(),
+		Objective:      cfg.Objective,
+		Hidden:         cfg.Hidden,
+		Batch:          cfg.Batch,
+		LearningRate:   cfg.LearningRate,
+		Seed:           cfg.Seed,
+		estimateFields: newEstimateFields(est.Proto(cfg.Objective, tr.Step(), 0, last.Loss, exact)),
+		Samples:        est.Samples,
 	}
 	if f.model != "custom" {
 		beta := f.beta
@@ -203,17 +162,6 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	if train.UsesTau(cfg.Objective) {
 		tau := cfg.Tau
 		res.Tau = &tau
-	}
-	if exact != nil {
-		res.Exact = &exactCompare{
-			LnLambdaPerSite: exact.LnLambdaPerSite,
-			M2:              jsonNumber(exact.End.M2),
-			M4:              jsonNumber(exact.End.M4),
-			Binder:          jsonNumber(exact.End.Binder),
-			XiOverL:         jsonNumber(exact.End.XiOverL),
-			TVDistance:      exact.TV,
-			KLExactModel:    exact.KL,
-		}
 	}
 	res.Seconds = time.Since(start).Seconds()
 	if f.json {
