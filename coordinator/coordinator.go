@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -74,6 +75,12 @@ type Options struct {
 	// Logger receives lifecycle events (sweeps submitted and cancelled, leases expired,
 	// tasks failed). Nil means slog.Default().
 	Logger *slog.Logger
+
+	// Metrics is where the coordinator registers its Prometheus series (the Metric…
+	// names: tasks by state per sweep, leases granted, expired and released, lease
+	// latency, checkpoints, completions, failures); Close unregisters them. Nil means no
+	// metrics.
+	Metrics prometheus.Registerer
 }
 
 // Coordinator hands out the tasks of sweeps to workers under leases and records their
@@ -89,6 +96,7 @@ type Coordinator struct {
 	clock Clock
 	opts  Options
 	log   *slog.Logger
+	stats *metrics // nil: no metrics
 
 	mu       sync.Mutex
 	queue    *pendingQueue
@@ -168,13 +176,19 @@ func New(db *store.DB, clock Clock, o *Options) (*Coordinator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load coordinator state from %s: %w", db.Path(), err)
 	}
+	if c.stats, err = newMetrics(opts.Metrics, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// Close makes every later call fail with ErrClosed and ends WatchSweep streams. It does
-// not close the store.
+// Close makes every later call fail with ErrClosed, ends WatchSweep streams and
+// unregisters the metrics. It does not close the store.
 func (c *Coordinator) Close() error {
-	c.closeErr.Do(func() { close(c.closed) })
+	c.closeErr.Do(func() {
+		close(c.closed)
+		c.stats.unregister()
+	})
 	return nil
 }
 
@@ -637,6 +651,7 @@ func (c *Coordinator) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskR
 	if err := c.begin(ctx); err != nil {
 		return nil, err
 	}
+	started := time.Now()
 	now := c.clock.Now()
 	if _, err := c.expireDue(now); err != nil {
 		return nil, storeErr(err)
@@ -646,6 +661,7 @@ func (c *Coordinator) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskR
 		k, ok := c.queue.pop()
 		c.mu.Unlock()
 		if !ok {
+			c.stats.leaseAnswered(false, started)
 			return &critsweepv1.LeaseTaskResponse{RetryAfter: durationpb.New(c.opts.RetryAfter)}, nil
 		}
 		p := c.policyOf(k.sweep)
@@ -691,6 +707,7 @@ func (c *Coordinator) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskR
 		c.leases.set(k, task.GetEpoch(), task.GetLeaseExpires().AsTime().UnixNano())
 		c.notifyLocked(k.sweep)
 		c.mu.Unlock()
+		c.stats.leaseAnswered(true, started)
 		return &critsweepv1.LeaseTaskResponse{
 			Ref:        task.GetRef(),
 			Epoch:      task.GetEpoch(),
@@ -758,6 +775,7 @@ func (c *Coordinator) expireDue(now time.Time) (int, error) {
 		c.log.Warn("lease expired", "task", refString(t.GetRef()), "epoch", t.GetEpoch(),
 			"state", stateName(t.GetState()), "failures", len(t.GetFailures()))
 	}
+	c.stats.expired(len(expired))
 	return len(expired), nil
 }
 
@@ -843,6 +861,7 @@ func (c *Coordinator) UploadCheckpoint(ctx context.Context, ref *critsweepv1.Tas
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	c.stats.checkpoint(size)
 	return &critsweepv1.UploadCheckpointResponse{Bytes: uint64(size)}, nil
 }
 
@@ -919,6 +938,7 @@ func (c *Coordinator) CompleteTask(ctx context.Context, req *critsweepv1.Complet
 		r.add(now)
 		c.notifyLocked(k.sweep)
 		c.mu.Unlock()
+		c.stats.completed()
 	}
 	return &critsweepv1.CompleteTaskResponse{}, nil
 }
@@ -966,6 +986,7 @@ func (c *Coordinator) FailTask(ctx context.Context, req *critsweepv1.FailTaskReq
 		}
 		c.notifyLocked(k.sweep)
 		c.mu.Unlock()
+		c.stats.ended(req.GetRelease())
 		if task.GetState() == failed {
 			c.log.Warn("task failed", "task", refString(task.GetRef()), "failures", task.GetFailures())
 		}

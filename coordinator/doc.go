@@ -20,6 +20,11 @@
 //     *Coordinator and *Client implement API (Sweeps for clients, Leases for workers),
 //     with the same errors, so a worker or the CLI runs against either.
 //
+// With Options.Metrics (a prometheus.Registerer) the coordinator exports its series, the
+// Metric… constants: tasks by state per sweep (read from the store at each scrape),
+// leases granted, expired and released, the latency of LeaseTask, checkpoints,
+// completions and failures. Without it the coordinator records nothing.
+//
 // # Example
 //
 // A coordinator in-process, with a worker loop reduced to its calls:

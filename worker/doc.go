@@ -25,6 +25,10 @@
 // lease back (FailTask with release, which costs the task no attempt) and Run returns. A
 // panic in training fails that task with the panic's message; the process goes on.
 //
+// With Options.Metrics (a prometheus.Registerer) Run exports the worker's series, the
+// Metric… constants: steps/s per slot, steps, busy slots, tasks completed and failed,
+// checkpoints uploaded. Without it the worker records nothing.
+//
 // Train runs the same training in-process for one task spec, without a coordinator: it
 // is the reference that a sweep's results can be checked against.
 //

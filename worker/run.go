@@ -30,6 +30,11 @@ const minHeartbeat = 50 * time.Millisecond
 // because ctx is done. It never panics: a panic in training fails the task.
 func (s *slot) runTask(ctx context.Context, lease *critsweepv1.LeaseTaskResponse) {
 	ref, epoch := lease.GetRef(), lease.GetEpoch()
+	s.stats.leased(true)
+	defer s.stats.leased(false)
+	if s.rate != nil {
+		defer s.rate.Set(0)
+	}
 	log := s.log.With("task", fmt.Sprintf("%s/%d", ref.GetSweepId(), ref.GetIndex()), "epoch", epoch)
 	log.Info("task leased", "beta", lease.GetSpec().GetBeta(), "size", lease.GetSpec().GetSize(),
 		"tau", lease.GetSpec().GetTau(), "boundary", lease.GetSpec().GetBoundary())
@@ -69,6 +74,7 @@ func (s *slot) runTask(ctx context.Context, lease *critsweepv1.LeaseTaskResponse
 		})
 		switch {
 		case err == nil:
+			s.stats.taskCompleted()
 			log.Info("task done", "ln_lambda_per_site", result.GetLnLambdaPerSite().GetValue(),
 				"stderr", result.GetLnLambdaPerSite().GetStderr(), "seconds", result.GetSeconds())
 		case leaseLost(err):
@@ -89,6 +95,7 @@ func (s *slot) runTask(ctx context.Context, lease *critsweepv1.LeaseTaskResponse
 			log.Warn("could not give the lease back; it will expire", "err", err)
 		}
 	default:
+		s.stats.taskFailed()
 		log.Error("task failed", "err", err)
 		reason := err.Error()
 		ferr := retry(reportCtx, s.w.opts.MaxBackoff, log, "fail task", func(c context.Context) error {
@@ -155,7 +162,7 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 	}
 	tr := sess.tr
 	lastCheckpoint, lastCheckpointAt := tr.Step(), time.Now()
-	lastPublish := time.Now()
+	lastPublish, lastPublishStep := time.Now(), tr.Step()
 	// checkpoint uploads the trainer's state. A failed upload is logged and training goes
 	// on; an error means the lease is gone.
 	checkpoint := func(c context.Context) (uploaded bool, err error) {
@@ -169,6 +176,7 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 		resp, err := t.slot.w.api.UploadCheckpoint(callCtx, t.lease.GetRef(), t.lease.GetEpoch(), cp)
 		switch {
 		case err == nil:
+			t.slot.stats.checkpoint(resp.GetBytes())
 			t.log.Debug("checkpoint uploaded", "step", cp.GetStep(), "bytes", resp.GetBytes())
 			return true, nil
 		case leaseLost(err):
@@ -201,10 +209,14 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 		if err := sess.step(); err != nil {
 			return nil, err
 		}
+		t.slot.stats.step()
 		now := time.Now()
 		if now.Sub(lastPublish) >= t.hb.interval || tr.Done() {
 			t.hb.publish(tr.Progress(), now.Sub(start))
-			lastPublish = now
+			if dt := now.Sub(lastPublish).Seconds(); t.slot.rate != nil && dt > 0 {
+				t.slot.rate.Set(float64(tr.Step()-lastPublishStep) / dt)
+			}
+			lastPublish, lastPublishStep = now, tr.Step()
 		}
 		if sess.mayCheckpoint() && tr.Step() > lastCheckpoint &&
 			(opts.CheckpointEvery > 0 && tr.Step()-lastCheckpoint >= opts.CheckpointEvery ||

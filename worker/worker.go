@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -72,6 +73,11 @@ type Options struct {
 	// Logger receives the worker's events: leases, resumes, checkpoints, completions,
 	// failures and errors talking to the coordinator. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// Metrics is where Run registers the worker's Prometheus series (the Metric… names:
+	// steps/s per slot, training steps, busy slots, tasks completed and failed,
+	// checkpoints) while it runs. Nil means no metrics.
+	Metrics prometheus.Registerer
 }
 
 // Worker leases tasks from a coordinator and trains them, Options.Slots at a time. See
@@ -131,7 +137,14 @@ func (w *Worker) Name() string { return w.opts.Name }
 // coordinator refuses the worker for good (a missing or wrong token, a read-only
 // coordinator); the other slots then shut down as for ctx. Errors reaching the
 // coordinator are retried with back-off, so a worker outlives a coordinator restart.
+// With Options.Metrics, Run registers the worker's series first (failing at once if the
+// registry holds them already) and unregisters them when it returns.
 func (w *Worker) Run(ctx context.Context) error {
+	stats, err := registerMetrics(w.opts.Metrics, w.opts.Slots)
+	if err != nil {
+		return err
+	}
+	defer stats.unregister()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w.log.Info("worker started", "slots", w.opts.Slots)
@@ -141,7 +154,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		fatalErr error
 	)
 	for i := range w.opts.Slots {
-		s := &slot{w: w, name: fmt.Sprintf("%s/%d", w.opts.Name, i)}
+		s := &slot{w: w, name: fmt.Sprintf("%s/%d", w.opts.Name, i), stats: stats, rate: stats.slotRate(i)}
 		s.log = w.log.With("slot", i)
 		wg.Go(func() {
 			if err := s.run(ctx); err != nil {
@@ -161,9 +174,11 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // slot is one of a worker's training loops.
 type slot struct {
-	w    *Worker
-	name string
-	log  *slog.Logger
+	w     *Worker
+	name  string
+	log   *slog.Logger
+	stats *metrics         // nil: no metrics
+	rate  prometheus.Gauge // the slot's steps/s; nil: no metrics
 }
 
 // run leases tasks and trains them until ctx is done (nil) or the coordinator refuses

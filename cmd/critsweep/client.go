@@ -65,7 +65,7 @@ func (f *authFlags) dial(target string) (*coordinator.Client, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, usageErrorf("--tls-ca: %s holds no PEM certificate", f.tlsCA)
 		}
-		tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		tlsConfig = tlsConfigFor(pool)
 	}
 	cl, err := coordinator.Dial(target, &coordinator.DialOptions{
 		Token: token,
@@ -82,6 +82,11 @@ func (f *authFlags) dial(target string) (*coordinator.Client, error) {
 		return nil, usage(err)
 	}
 	return cl, nil
+}
+
+// tlsConfigFor is the TLS configuration of a client that trusts the CAs in pool.
+func tlsConfigFor(pool *x509.CertPool) *tls.Config {
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 // readToken reads a bearer token from a file; "" for no file.

@@ -18,6 +18,7 @@ import (
 // coordinatorFlags are the flags of `critsweep coordinator`.
 type coordinatorFlags struct {
 	logFlags
+	metricsFlags
 	listen          string
 	db              string
 	leaseDuration   time.Duration
@@ -45,9 +46,13 @@ after --max-attempts failed or expired leases (a sweep's max_attempts overrides 
 
 With --token-file, every call but the health service's must carry that bearer token
 (clients and workers pass the same file). With --tls-cert and --tls-key it serves TLS.
+With --metrics-listen it serves Prometheus metrics at /metrics on that address: tasks by
+state per sweep, leases granted, expired and released, lease latency, checkpoints,
+completions and failures, and the Go runtime's.
 SIGINT or SIGTERM stops it gracefully: calls in flight may finish for --shutdown-timeout.`,
 		Example: `  critsweep coordinator --listen :7878 --db sweeps.db --token-file token
-  critsweep coordinator --listen 0.0.0.0:7878 --db sweeps.db --token-file token --tls-cert cert.pem --tls-key key.pem --log-format json`,
+  critsweep coordinator --listen 0.0.0.0:7878 --db sweeps.db --token-file token --tls-cert cert.pem --tls-key key.pem --log-format json
+  critsweep coordinator --listen 0.0.0.0:7878 --db sweeps.db --token-file token --metrics-listen 0.0.0.0:9090`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd) },
 	}
@@ -62,6 +67,7 @@ SIGINT or SIGTERM stops it gracefully: calls in flight may finish for --shutdown
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve TLS with; needs --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	f.logFlags.register(fl)
+	f.metricsFlags.register(fl)
 	return cmd
 }
 
@@ -105,11 +111,17 @@ func (f *coordinatorFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	defer db.Close()
+	reg, stopMetrics, err := f.serveMetrics(cmd.Context(), log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	c, err := coordinator.New(db, nil, &coordinator.Options{
 		LeaseDuration: f.leaseDuration,
 		RetryAfter:    f.retryAfter,
 		MaxAttempts:   f.maxAttempts,
 		Logger:        log,
+		Metrics:       reg,
 	})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 type workerFlags struct {
 	authFlags
 	logFlags
+	metricsFlags
 	coordinator        string
 	slots              int
 	name               string
@@ -37,9 +38,14 @@ checkpoint and ends with the same result, bit for bit, as one run straight throu
 The worker reconnects by itself when the coordinator restarts. SIGINT or SIGTERM stops
 it: each slot uploads a last checkpoint and gives its lease back, so its task is leased
 again at once rather than when the lease runs out. A worker whose token the coordinator
-refuses exits with code 1.`,
+refuses exits with code 1.
+
+With --metrics-listen it serves Prometheus metrics at /metrics on that address: training
+steps/s per slot, steps, busy slots, tasks completed and failed, checkpoints uploaded,
+and the Go runtime's.`,
 		Example: `  critsweep worker --coordinator coordinator:7878 --token-file token
-  critsweep worker --coordinator coordinator:7878 --token-file token --tls-ca ca.pem --slots 16 --log-format json`,
+  critsweep worker --coordinator coordinator:7878 --token-file token --tls-ca ca.pem --slots 16 --log-format json
+  critsweep worker --coordinator coordinator:7878 --token-file token --metrics-listen :9091`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd) },
 	}
@@ -54,6 +60,7 @@ refuses exits with code 1.`,
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", worker.DefaultShutdownTimeout, "how long the last checkpoint and giving leases back may take at shutdown")
 	f.authFlags.register(fl)
 	f.logFlags.register(fl)
+	f.metricsFlags.register(fl)
 	return cmd
 }
 
@@ -81,6 +88,11 @@ func (f *workerFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	defer cl.Close()
+	reg, stopMetrics, err := f.serveMetrics(cmd.Context(), log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	// In Options a negative value turns a checkpoint trigger off; on the command line, 0.
 	every, interval := f.checkpointEvery, f.checkpointInterval
 	if every == 0 {
@@ -98,6 +110,7 @@ func (f *workerFlags) run(cmd *cobra.Command) error {
 		EstimateSamples:    f.estimateSamples,
 		ShutdownTimeout:    f.shutdownTimeout,
 		Logger:             log.With("coordinator", f.coordinator),
+		Metrics:            reg,
 	})
 	return w.Run(cmd.Context())
 }
