@@ -3,7 +3,7 @@
 PROTOC_VERSION := libprotoc 3.21.12
 BIN := $(CURDIR)/.bin
 
-.PHONY: generate check-generate test ci
+.PHONY: generate check-generate test ci static slurm-test
 
 generate:
 	@protoc --version | grep -qx '$(PROTOC_VERSION)' || { echo "need $(PROTOC_VERSION) (apt-get install protobuf-compiler), have: $$(protoc --version)"; exit 1; }
@@ -27,3 +27,11 @@ test:
 
 ci:
 	bash .ci/run
+
+# static builds critsweep the way deploy/Dockerfile does (and warms the cache of deploy's TestDockerfile).
+static:
+	CGO_ENABLED=0 go build -trimpath -buildvcs=false -o $(BIN)/critsweep-static ./cmd/critsweep
+
+# slurm-test runs deploy/slurm's scripts on a one-node Slurm cluster on this machine (as root; installs slurm-wlm and munge).
+slurm-test:
+	bash deploy/slurm/test/run-slurm-test.sh
