@@ -37,6 +37,7 @@ transfer matrix with an autoregressive network, runs sweeps of that training ove
 		newStatusCmd(),
 		newResultsCmd(),
 		newCancelCmd(),
+		newDBCmd(),
 	)
 	markArgErrorsAsUsage(root)
 	return root
