@@ -3,7 +3,7 @@
 PROTOC_VERSION := libprotoc 3.21.12
 BIN := $(CURDIR)/.bin
 
-.PHONY: generate check-generate test ci static slurm-test
+.PHONY: generate check-generate test ci static slurm-test chaos chaos-short fuzz
 
 generate:
 	@protoc --version | grep -qx '$(PROTOC_VERSION)' || { echo "need $(PROTOC_VERSION) (apt-get install protobuf-compiler), have: $$(protoc --version)"; exit 1; }
@@ -35,3 +35,21 @@ static:
 # slurm-test runs deploy/slurm's scripts on a one-node Slurm cluster on this machine (as root; installs slurm-wlm and munge).
 slurm-test:
 	bash deploy/slurm/test/run-slurm-test.sh
+
+# chaos runs the full fault-injection sweep (internal/chaos: about 200 tasks, at least 10
+# coordinator kills, 30 worker kills and 3 network cuts); chaos-short is the form .ci/run
+# runs. Both need root (network namespace, tmpfs). CHAOS_SEED=N replays a printed seed.
+chaos:
+	go test -count=1 -v -timeout 20m ./internal/chaos -chaos=full $(if $(CHAOS_SEED),-chaos.seed=$(CHAOS_SEED))
+
+chaos-short:
+	go test -count=1 -v -timeout 8m ./internal/chaos -chaos=short $(if $(CHAOS_SEED),-chaos.seed=$(CHAOS_SEED))
+
+# fuzz runs every fuzz target for FUZZTIME each; new failing inputs land in testdata/fuzz.
+FUZZTIME ?= 5m
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./coordinator
+	go test -run '^$$' -fuzz '^FuzzHandlers$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./coordinator
+	go test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./train
+	go test -run '^$$' -fuzz '^FuzzRecords$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./store
+	go test -run '^$$' -fuzz '^FuzzFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./store

@@ -580,9 +580,15 @@ func (c *Coordinator) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSw
 		return nil, specErr("grid", "is required: {beta, size, tau}")
 	}
 	var v violations
-	validateGrid(&v, grid, "grid")
+	points := validateGrid(&v, grid, "grid")
 	if err := v.err(); err != nil {
 		return nil, err
+	}
+	// Every point of the grid is in the extended sweep, so a grid larger than the limit
+	// is refused before any of it is built: a huge grid must not cost memory or hold the
+	// write transaction.
+	if points > c.opts.MaxTasksPerSweep {
+		return nil, specErr("grid", "holds %d points, more than the %d tasks a sweep may hold", points, c.opts.MaxTasksPerSweep)
 	}
 	id := req.GetSweepId()
 	var added []*critsweepv1.Task
@@ -596,6 +602,10 @@ func (c *Coordinator) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSw
 		if s.GetCancelled() {
 			return fmt.Errorf("extend sweep %s: %w", id, ErrSweepCancelled)
 		}
+		if n := points * len(boundariesOf(s.GetSpec())); n > c.opts.MaxTasksPerSweep {
+			return specErr("grid", "holds %d tasks (%d points × %d boundaries), more than the %d a sweep may hold",
+				n, points, n/points, c.opts.MaxTasksPerSweep)
+		}
 		have := map[Point]bool{}
 		if err := tx.ForEachTask(id, 0, func(t *critsweepv1.Task) error {
 			have[pointOf(t.GetSpec())] = true
@@ -603,12 +613,12 @@ func (c *Coordinator) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSw
 		}); err != nil {
 			return err
 		}
-		points, err := gridPoints(grid, boundariesOf(s.GetSpec()), "grid")
+		all, err := gridPoints(grid, boundariesOf(s.GetSpec()), "grid")
 		if err != nil {
 			return err
 		}
 		var specs []*critsweepv1.TaskSpec
-		for _, p := range points {
+		for _, p := range all {
 			if !have[p] {
 				have[p] = true
 				specs = append(specs, taskSpec(s.GetSpec(), p))

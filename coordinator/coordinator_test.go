@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -248,4 +249,53 @@ func TestConcurrentWorkers(t *testing.T) {
 // check2 adapts a (response, error) pair to a check of its error.
 func check2[T any](_ T, err error) func(func(error) bool) bool {
 	return func(check func(error) bool) bool { return check(err) }
+}
+
+// TestExtendSweepLimit extends a sweep with grids past the task limit: a grid that is too
+// large by itself is refused before it is built (a grid of 10⁹ points must not be
+// expanded), one that is too large with the sweep's boundaries or its tasks is refused in
+// the transaction, and nothing is added either way.
+func TestExtendSweepLimit(t *testing.T) {
+	ctx := context.Background()
+	db := openAt(t, filepath.Join(t.TempDir(), "critsweep.db"), &store.Options{NoSync: true})
+	c, err := New(db, nil, &Options{Logger: discardLogger(), MaxTasksPerSweep: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	spec := testSpec("limit", 4)
+	spec.Boundary = []string{"periodic", "twisted"}
+	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taus := make([]float64, 1000)
+	for i := range taus {
+		taus[i] = float64(i + 1)
+	}
+	sizes := make([]uint32, 0, 100)
+	for L := uint32(2); L < 102; L++ {
+		sizes = append(sizes, L)
+	}
+	for _, tc := range []struct {
+		name string
+		grid *critsweepv1.Grid
+		want string
+	}{
+		{"huge", &critsweepv1.Grid{Beta: &critsweepv1.Axis{From: 0.1, To: 1, Step: 1e-6}, Size: sizes, Tau: taus},
+			"more than the 20 tasks a sweep may hold"},
+		{"boundaries", &critsweepv1.Grid{Beta: &critsweepv1.Axis{Values: []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1.0}}, Size: []uint32{4, 6}, Tau: []float64{1}},
+			"holds 24 tasks (12 points × 2 boundaries)"},
+		{"total", &critsweepv1.Grid{Beta: &critsweepv1.Axis{Values: []float64{0.5, 0.6, 0.7, 0.8}}, Size: []uint32{6, 8}, Tau: []float64{1}},
+			"would bring the sweep to 24 tasks"},
+	} {
+		_, err := c.ExtendSweep(ctx, &critsweepv1.ExtendSweepRequest{SweepId: sub.GetSweepId(), Grid: tc.grid})
+		if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: ExtendSweep = %v, want ErrInvalidSpec with %q", tc.name, err, tc.want)
+		}
+	}
+	got, err := c.GetSweep(ctx, &critsweepv1.GetSweepRequest{SweepId: sub.GetSweepId()})
+	if err != nil || got.GetStatus().GetTotal() != 8 {
+		t.Errorf("after refused extensions: %v, %v; want 8 tasks", got.GetStatus(), err)
+	}
 }
