@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -59,17 +60,25 @@ func CheckFile(path string) error {
 //     task's checkpoint_step, and a task with a checkpoint_step has a checkpoint.
 //
 // It returns nil, a *CheckError listing every problem found, or the error that stopped
-// it from reading the file.
+// it from reading the file. On a damaged file bbolt's part can still fault where no
+// recover reaches (its goroutine) and end the process: critsweep db check runs Check in
+// a child process for that reason.
 func (db *DB) Check() error {
 	var problems []string
 	report := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf(format, args...))
 	}
 	err := db.bolt.View(func(btx *bolt.Tx) error {
+		// critsweep's walk first, in this goroutine: a damaged page that makes it fault
+		// or bbolt panic is reported, and bbolt's own check, which runs in a goroutine
+		// where a fault cannot be caught, is then skipped.
+		if p := walkGuarded(func() { checkInvariants(btx, report) }); p != nil {
+			report("reading the file failed (%v): it is damaged; restore it from a backup", p)
+			return nil
+		}
 		for err := range btx.Check() {
 			report("bbolt: %v", err)
 		}
-		checkInvariants(btx, report)
 		return nil
 	})
 	if err != nil {
@@ -79,6 +88,15 @@ func (db *DB) Check() error {
 		sort.Strings(problems)
 		return &CheckError{Path: db.path, Problems: problems}
 	}
+	return nil
+}
+
+// walkGuarded runs walk with faults turned into panics and returns what it panicked
+// with, nil when it did not.
+func walkGuarded(walk func()) (panicked any) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() { panicked = recover() }()
+	walk()
 	return nil
 }
 
@@ -104,11 +122,11 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 	_ = btx.Bucket(bucketSweeps).ForEach(func(k, v []byte) error {
 		s := new(critsweepv1.Sweep)
 		if err := proto.Unmarshal(v, s); err != nil {
-			report("sweep %q: does not decode: %v", k, err)
+			report("sweep %s: does not decode: %v", quote(k), err)
 			return nil
 		}
 		if s.GetId() != string(k) {
-			report("sweep %q: record names id %q", k, s.GetId())
+			report("sweep %s: record names id %s", quote(k), quote(s.GetId()))
 		}
 		sweeps[string(k)] = &sweepInfo{sweep: s}
 		return nil
@@ -125,7 +143,7 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 			report("tasks: %v", err)
 			return nil
 		}
-		name := fmt.Sprintf("task %s/%d", id, index)
+		name := fmt.Sprintf("task %s/%d", clip(id), index)
 		t := new(critsweepv1.Task)
 		if err := proto.Unmarshal(v, t); err != nil {
 			report("%s: does not decode: %v", name, err)
@@ -146,7 +164,7 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 		}
 		info := sweeps[id]
 		if info == nil {
-			report("%s: sweep %q does not exist", name, id)
+			report("%s: sweep %s does not exist", name, quote(id))
 			return nil
 		}
 		if index != info.nextIndex {
@@ -164,7 +182,7 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 
 	for id, info := range sweeps {
 		if info.recount.Total != info.sweep.GetTasks() {
-			report("sweep %s: record says %d tasks, found %d", id, info.sweep.GetTasks(), info.recount.Total)
+			report("sweep %s: record says %d tasks, found %d", clip(id), info.sweep.GetTasks(), info.recount.Total)
 		}
 		v := btx.Bucket(bucketCounts).Get([]byte(id))
 		if v == nil {
@@ -173,7 +191,7 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 		}
 		c := new(critsweepv1.SweepStatus)
 		if err := proto.Unmarshal(v, c); err != nil {
-			report("sweep %s: state counts do not decode: %v", id, err)
+			report("sweep %s: state counts do not decode: %v", clip(id), err)
 			continue
 		}
 		r := &info.recount
@@ -187,7 +205,7 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 	}
 	_ = btx.Bucket(bucketCounts).ForEach(func(k, _ []byte) error {
 		if sweeps[string(k)] == nil {
-			report("state counts of sweep %q, which does not exist", k)
+			report("state counts of sweep %s, which does not exist", quote(k))
 		}
 		return nil
 	})
@@ -200,14 +218,14 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 			return nil
 		}
 		if err := proto.Unmarshal(v, new(critsweepv1.Result)); err != nil {
-			report("result of task %s/%d: does not decode: %v", id, index, err)
+			report("result of task %s/%d: does not decode: %v", clip(id), index, err)
 		}
 		t, ok := tasks[string(k)]
 		switch {
 		case !ok:
-			report("result of task %s/%d, which does not exist", id, index)
+			report("result of task %s/%d, which does not exist", clip(id), index)
 		case t.state != critsweepv1.TaskState_TASK_STATE_DONE:
-			report("result of task %s/%d, which is %v, not done", id, index, t.state)
+			report("result of task %s/%d, which is %v, not done", clip(id), index, t.state)
 		}
 		return nil
 	})
@@ -220,26 +238,26 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 		}
 		cp := new(critsweepv1.Checkpoint)
 		if err := proto.Unmarshal(v, cp); err != nil {
-			report("checkpoint of task %s/%d: does not decode: %v", id, index, err)
+			report("checkpoint of task %s/%d: does not decode: %v", clip(id), index, err)
 		}
 		t, ok := tasks[string(k)]
 		switch {
 		case !ok:
-			report("checkpoint of task %s/%d, which does not exist", id, index)
+			report("checkpoint of task %s/%d, which does not exist", clip(id), index)
 		case t.state == critsweepv1.TaskState_TASK_STATE_DONE:
-			report("checkpoint of task %s/%d, which is done", id, index)
+			report("checkpoint of task %s/%d, which is done", clip(id), index)
 		case t.checkpointStep != cp.GetStep():
-			report("checkpoint of task %s/%d at step %d, task records step %d", id, index, cp.GetStep(), t.checkpointStep)
+			report("checkpoint of task %s/%d at step %d, task records step %d", clip(id), index, cp.GetStep(), t.checkpointStep)
 		}
 		return nil
 	})
 	for k, t := range tasks {
 		id, index, _ := parseTaskKey([]byte(k))
 		if t.state == critsweepv1.TaskState_TASK_STATE_DONE && results.Get([]byte(k)) == nil {
-			report("task %s/%d is done but has no result", id, index)
+			report("task %s/%d is done but has no result", clip(id), index)
 		}
 		if t.checkpointStep > 0 && checkpoints.Get([]byte(k)) == nil {
-			report("task %s/%d records a checkpoint at step %d but has none", id, index, t.checkpointStep)
+			report("task %s/%d records a checkpoint at step %d but has none", clip(id), index, t.checkpointStep)
 		}
 	}
 }

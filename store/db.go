@@ -4,7 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -78,41 +82,59 @@ var (
 
 // Open opens the database at path, creating it unless o.ReadOnly. A nil o means the
 // defaults documented on Options. It fails with ErrLocked when another process holds the
-// file, and with ErrSchemaNewer or ErrSchemaUnknown when the file is not one this
-// critsweep can read.
+// file, with ErrSchemaNewer or ErrSchemaUnknown when the file is not one this critsweep
+// can read, and with ErrDamaged when the file is cut short or bbolt cannot read it.
+//
+// Before a writable open, the file is opened read-only and its length checked against
+// the pages its header counts: a writable open reads the freelist, and a file cut short
+// (a copy or a disk that ran out) would fault there instead of failing.
 func Open(path string, o *Options) (*DB, error) {
 	var opts Options
 	if o != nil {
 		opts = *o
 	}
-	timeout := opts.Timeout
+	bo := &bolt.Options{
+		Timeout:      opts.Timeout,
+		ReadOnly:     opts.ReadOnly,
+		NoSync:       opts.NoSync,
+		FreelistType: bolt.FreelistMapType,
+	}
 	switch {
-	case timeout == 0:
-		timeout = DefaultTimeout
-	case timeout < 0:
-		timeout = 0 // bbolt: wait forever
+	case bo.Timeout == 0:
+		bo.Timeout = DefaultTimeout
+	case bo.Timeout < 0:
+		bo.Timeout = 0 // bbolt: wait forever
 	}
 	mode := opts.Mode
 	if mode == 0 {
 		mode = DefaultMode
 	}
-	if opts.ReadOnly {
+	info, err := os.Stat(path)
+	switch {
+	case err != nil && (opts.ReadOnly || !errors.Is(err, fs.ErrNotExist)):
 		// bbolt would open a missing file read-only with a confusing error; say it plainly.
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open database: %w", err)
+	case err != nil: // a new file
+	case info.IsDir():
+		return nil, fmt.Errorf("open database %s: is a directory, not a database file", path)
+	case info.Size() == 0 && opts.ReadOnly:
+		// A writable open makes a new database in an empty file; a read-only one cannot.
+		return nil, fmt.Errorf("database %s is empty: not a critsweep database (a coordinator's --db file is never empty): %w",
+			path, ErrSchemaUnknown)
+	case !opts.ReadOnly && info.Size() > 0:
+		probe, err := openBolt(path, mode, &bolt.Options{Timeout: bo.Timeout, ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		err = checkLength(probe, path)
+		_ = probe.Close()
+		if err != nil {
+			return nil, err
 		}
 	}
-	bdb, err := bolt.Open(path, mode, &bolt.Options{
-		Timeout:      timeout,
-		ReadOnly:     opts.ReadOnly,
-		NoSync:       opts.NoSync,
-		FreelistType: bolt.FreelistMapType,
-	})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, &lockedError{path: path}
-	}
+	bdb, err := openBolt(path, mode, bo)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, err
 	}
 	bdb.MaxBatchSize = opts.MaxBatchSize
 	if bdb.MaxBatchSize <= 0 {
@@ -130,11 +152,67 @@ func Open(path string, o *Options) (*DB, error) {
 	return db, nil
 }
 
-// init creates the buckets of a new file and checks the schema version of an old one.
-func (db *DB) init() error {
+// openBolt opens the bbolt file, turning bbolt's errors into the store's. A panic or a
+// fault while bbolt reads the file's first pages means the file is damaged: it becomes
+// an ErrDamaged error. (bbolt then keeps the file open until the process ends.)
+func openBolt(path string, mode os.FileMode, bo *bolt.Options) (bdb *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			bdb, err = nil, &damagedError{path: path, what: fmt.Sprintf("reading its first pages failed (%v)", p)}
+		}
+	}()
+	bdb, err = bolt.Open(path, mode, bo)
+	switch {
+	case err == nil:
+		return bdb, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, &lockedError{path: path}
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+		return nil, &damagedError{path: path, cause: err, notOurs: true}
+	}
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) { // opening or locking the file failed: not its content
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// The rest are bbolt's complaints about the content ("file size too small").
+	return nil, &damagedError{path: path, what: fmt.Sprintf("bbolt cannot read it (%v)", err), cause: err}
+}
+
+// checkLength returns an ErrDamaged error when the file is shorter than the pages its
+// header counts. Reading a page past the end of a mapped file faults, so no later read
+// is safe on such a file.
+func checkLength(bdb *bolt.DB, path string) error {
+	var want int64
+	err := bdb.View(func(tx *bolt.Tx) error {
+		want = tx.Size()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	if info.Size() < want {
+		return &damagedError{path: path, what: fmt.Sprintf("it is cut short: it holds %d bytes, but its pages reach %d (a copy or a disk that was cut off?)",
+			info.Size(), want)}
+	}
+	return nil
+}
+
+// init creates the buckets of a new file and checks the schema version and the buckets
+// of an old one.
+func (db *DB) init() (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer catchDamage(db.path, &err)
+	if err := checkLength(db.bolt, db.path); err != nil {
+		return err
+	}
 	var version uint64
 	var found bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		version, found = readVersion(tx)
 		return nil
 	})
@@ -147,7 +225,7 @@ func (db *DB) init() error {
 		}
 		return db.bolt.Update(func(tx *bolt.Tx) error {
 			if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-				return fmt.Errorf("database %s holds bucket %q but no critsweep schema: %w", db.path, name, ErrSchemaUnknown)
+				return fmt.Errorf("database %s holds bucket %s but no critsweep schema: %w", db.path, quote(name), ErrSchemaUnknown)
 			}); err != nil {
 				return err
 			}
@@ -166,7 +244,16 @@ func (db *DB) init() error {
 	case version < 1:
 		return fmt.Errorf("database %s has schema version %d: %w", db.path, version, ErrSchemaUnknown)
 	}
-	return nil
+	// Every reader relies on the buckets: a file without one is refused here rather than
+	// failing in the middle of a transaction.
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return &damagedError{path: db.path, what: fmt.Sprintf("bucket %s is missing", name)}
+			}
+		}
+		return nil
+	})
 }
 
 // readVersion returns the schema version recorded in the meta bucket; found is false when
@@ -196,18 +283,66 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) ReadOnly() bool { return db.readOnly }
 
 // View runs fn in a read-only transaction. The records fn reads are copies and stay valid
-// after it returns.
-func (db *DB) View(fn func(*Tx) error) error {
+// after it returns. A damaged page that makes bbolt fault or panic ends it with an
+// ErrDamaged error instead of ending the process.
+func (db *DB) View(fn func(*Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer catchDamage(db.path, &err)
 	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
 }
 
 // Update runs fn in a read-write transaction, committed (and synced, unless
-// Options.NoSync) when fn returns nil and rolled back when it returns an error.
-func (db *DB) Update(fn func(*Tx) error) error {
+// Options.NoSync) when fn returns nil and rolled back when it returns an error. Like
+// View, it returns an ErrDamaged error when reading the file faults.
+func (db *DB) Update(fn func(*Tx) error) (err error) {
 	if db.readOnly {
 		return ErrReadOnly
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer catchDamage(db.path, &err)
 	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+}
+
+// catchDamage, deferred by View and Update with SetPanicOnFault on, turns what a damaged
+// page does to bbolt into an ErrDamaged error: a fault (a page that points outside the
+// mapped file) or a panic raised in bbolt's code (its assertions on what it reads).
+// bbolt has rolled the transaction back by then. Any other panic goes on: it is a bug,
+// not bad data.
+func catchDamage(path string, err *error) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if f, ok := p.(interface{ Addr() uintptr }); ok {
+		*err = &damagedError{path: path, what: fmt.Sprintf("reading it faulted at address %#x (%v)", f.Addr(), p)}
+		return
+	}
+	if raisedInBbolt() {
+		*err = &damagedError{path: path, what: fmt.Sprintf("bbolt panicked reading it (%v)", p)}
+		return
+	}
+	panic(p)
+}
+
+// raisedInBbolt reports, from a deferred function during a panic, whether the panic was
+// raised in bbolt's code: the first frame below the runtime's panic machinery is bbolt's.
+func raisedInBbolt() bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	inPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			inPanic = true
+		case !inPanic || strings.HasPrefix(f.Function, "runtime."):
+		default:
+			return strings.HasPrefix(f.Function, "go.etcd.io/bbolt.") || strings.HasPrefix(f.Function, "go.etcd.io/bbolt/")
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 // Batch runs fn in a read-write transaction shared with other concurrent Batch calls, so

@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // These errors can be returned by Open.
 var (
@@ -15,6 +18,11 @@ var (
 	// ErrSchemaUnknown is returned when the file is a bbolt database but not one that
 	// critsweep wrote, or its schema version is not one critsweep knows.
 	ErrSchemaUnknown = errors.New("not a critsweep database or unknown schema version")
+
+	// ErrDamaged is returned (wrapped, saying what is wrong) when the file is cut short,
+	// lacks one of critsweep's buckets, or is not a bbolt file bbolt can read: garbage,
+	// or a database damaged beyond reading. critsweep db check FILE tells more.
+	ErrDamaged = errors.New("database file is damaged")
 )
 
 // These errors can be returned when reading records.
@@ -56,3 +64,28 @@ func (e *lockedError) Error() string {
 }
 
 func (e *lockedError) Unwrap() error { return ErrLocked }
+
+// damagedError says what is wrong with a damaged file and what to do about it.
+type damagedError struct {
+	path    string
+	what    string // what is wrong, when known
+	cause   error  // bbolt's error, if any
+	notOurs bool   // the file may not be a critsweep database at all
+}
+
+func (e *damagedError) Error() string {
+	if e.notOurs {
+		return fmt.Sprintf("cannot open %s as a critsweep database (%v): it is not one, or it is damaged beyond reading; "+
+			"check the path, and if it is a coordinator's --db file, restore it from a backup", e.path, e.cause)
+	}
+	return fmt.Sprintf("database %s is damaged: %s; restore it from a backup (critsweep db check %s lists what is wrong)",
+		e.path, e.what, e.path)
+}
+
+// Unwrap makes errors.Is find ErrDamaged and bbolt's error.
+func (e *damagedError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{ErrDamaged, e.cause}
+	}
+	return []error{ErrDamaged}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"strings"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
@@ -24,7 +25,7 @@ func checkID(id string) error {
 	case len(id) > MaxIDLen:
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidID, len(id), MaxIDLen)
 	case strings.IndexByte(id, 0) >= 0:
-		return fmt.Errorf("%w: %q holds a NUL byte", ErrInvalidID, id)
+		return fmt.Errorf("%w: %s holds a NUL byte", ErrInvalidID, quote(id))
 	}
 	return nil
 }
@@ -52,11 +53,31 @@ func refKey(ref *critsweepv1.TaskRef) ([]byte, error) {
 	return taskKey(ref.GetSweepId(), ref.GetIndex()), nil
 }
 
+// maxQuoted is the most bytes of a key that errors and Check's problems quote: a damaged
+// page can hand out a "key" gigabytes long.
+const maxQuoted = 64
+
+// quote returns k quoted for a message, cut to maxQuoted bytes with its length told.
+func quote[K ~string | ~[]byte](k K) string {
+	if len(k) <= maxQuoted {
+		return strconv.Quote(string(k))
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(string(k[:maxQuoted])), len(k))
+}
+
+// clip returns s for a message, cut to maxQuoted bytes with its length told.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(s[:maxQuoted], "?"), len(s))
+}
+
 // parseTaskKey splits a task key into sweep id and index.
 func parseTaskKey(k []byte) (sweepID string, index uint32, err error) {
 	i := bytes.IndexByte(k, 0)
 	if i <= 0 || len(k) != i+5 {
-		return "", 0, fmt.Errorf("malformed task key %q", k)
+		return "", 0, fmt.Errorf("malformed task key %s", quote(k))
 	}
 	return string(k[:i]), binary.BigEndian.Uint32(k[i+1:]), nil
 }

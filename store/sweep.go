@@ -22,7 +22,7 @@ func (tx *Tx) Sweep(id string) (*critsweepv1.Sweep, error) {
 		return nil, err
 	}
 	if !found {
-		return nil, fmt.Errorf("sweep %q: %w", id, ErrSweepNotFound)
+		return nil, fmt.Errorf("sweep %s: %w", quote(id), ErrSweepNotFound)
 	}
 	return s, nil
 }
@@ -35,7 +35,7 @@ func (tx *Tx) CreateSweep(s *critsweepv1.Sweep) error {
 	}
 	key := []byte(s.GetId())
 	if tx.tx.Bucket(bucketSweeps).Get(key) != nil {
-		return fmt.Errorf("sweep %q: %w", s.GetId(), ErrSweepExists)
+		return fmt.Errorf("sweep %s: %w", quote(s.GetId()), ErrSweepExists)
 	}
 	s = cloneSweep(s)
 	s.Tasks = 0
@@ -79,7 +79,7 @@ func (tx *Tx) Counts(sweepID string) (*critsweepv1.SweepStatus, error) {
 		return nil, err
 	}
 	if !found {
-		return nil, fmt.Errorf("counts of sweep %q: %w", sweepID, ErrSweepNotFound)
+		return nil, fmt.Errorf("counts of sweep %s: %w", quote(sweepID), ErrSweepNotFound)
 	}
 	return c, nil
 }
@@ -104,7 +104,7 @@ func (tx *Tx) AddTasks(sweepID string, tasks []*critsweepv1.Task) error {
 	for _, t := range tasks {
 		ref := t.GetRef()
 		if ref.GetSweepId() != sweepID || ref.GetIndex() != next {
-			return fmt.Errorf("add task %s/%d to sweep %q: want index %d", ref.GetSweepId(), ref.GetIndex(), sweepID, next)
+			return fmt.Errorf("add task %s/%d to sweep %s: want index %d", quote(ref.GetSweepId()), ref.GetIndex(), quote(sweepID), next)
 		}
 		if !validState(t.GetState()) {
 			return fmt.Errorf("add task %s/%d: invalid state %v", sweepID, next, t.GetState())

@@ -33,7 +33,7 @@ func (tx *Tx) get(bucket, key []byte, m proto.Message) (found bool, err error) {
 		return false, nil
 	}
 	if err := proto.Unmarshal(v, m); err != nil {
-		return true, fmt.Errorf("decode %s record %q: %w", bucket, key, err)
+		return true, fmt.Errorf("decode %s record %s: %w", bucket, quote(key), err)
 	}
 	return true, nil
 }
@@ -42,10 +42,10 @@ func (tx *Tx) get(bucket, key []byte, m proto.Message) (found bool, err error) {
 func (tx *Tx) put(bucket, key []byte, m proto.Message) error {
 	v, err := marshal.Marshal(m)
 	if err != nil {
-		return fmt.Errorf("encode %s record %q: %w", bucket, key, err)
+		return fmt.Errorf("encode %s record %s: %w", bucket, quote(key), err)
 	}
 	if err := tx.tx.Bucket(bucket).Put(key, v); err != nil {
-		return fmt.Errorf("store %s record %q: %w", bucket, key, err)
+		return fmt.Errorf("store %s record %s: %w", bucket, quote(key), err)
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func hasPrefix(k, prefix []byte) bool {
 // unmarshalRecord decodes v, the value at k of bucket, into m.
 func unmarshalRecord(bucket, k, v []byte, m proto.Message) error {
 	if err := proto.Unmarshal(v, m); err != nil {
-		return fmt.Errorf("decode %s record %q: %w", bucket, k, err)
+		return fmt.Errorf("decode %s record %s: %w", bucket, quote(k), err)
 	}
 	return nil
 }

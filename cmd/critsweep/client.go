@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -151,8 +152,13 @@ func (f *clientFlags) connect(write bool) (*connection, error) {
 		}
 		return &connection{api: cl, where: "coordinator " + f.coordinator, remote: true, close: func() { cl.Close() }}, nil
 	}
-	if _, err := os.Stat(f.db); err != nil {
-		return nil, fmt.Errorf("--db: %w", err)
+	switch info, err := os.Stat(f.db); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, usageErrorf("--db %s: no such file (give the database FILE a coordinator was started with)", f.db)
+	case err != nil:
+		return nil, usageErrorf("--db: %w", err)
+	case info.IsDir():
+		return nil, usageErrorf("--db %s is a directory, not a database file", f.db)
 	}
 	db, err := store.Open(f.db, &store.Options{ReadOnly: !write})
 	if errors.Is(err, store.ErrLocked) {

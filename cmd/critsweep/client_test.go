@@ -68,7 +68,7 @@ func TestOfflineDB(t *testing.T) {
 		t.Errorf("results --db = (%d, %q), stderr %q; want a header and 4 rows", code, out, errOut)
 	}
 	code, _, errOut = runCLI(t, "status", id, "--db", tc.dbPath+".missing")
-	if code != 1 || !strings.Contains(errOut, "no such file") {
+	if code != 2 || !strings.Contains(errOut, "no such file") {
 		t.Errorf("status --db on a missing file = (%d, %q)", code, errOut)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	bolt "go.etcd.io/bbolt"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/store"
@@ -194,7 +193,7 @@ func checkInChild(path string) *dbReport {
 // cannot be opened or checked is reported with why and what to do about it.
 func checkDatabase(path string) (report *dbReport) {
 	report = &dbReport{File: path, Problems: []string{}}
-	// bbolt asserts on a damaged page with a panic, and a page past the end of a cut
+	// bbolt asserts on a damaged page with a panic, and a page that points outside the
 	// file faults: both mean the file is damaged, which is this command's answer.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -204,10 +203,6 @@ func checkDatabase(path string) (report *dbReport) {
 				"the file is damaged: reading it failed with %v; restore it from a backup", p))
 		}
 	}()
-	if problem := cutShort(path); problem != "" {
-		report.Problems = append(report.Problems, problem)
-		return report
-	}
 	db, err := store.Open(path, &store.Options{ReadOnly: true, Timeout: dbLockTimeout})
 	if err != nil {
 		report.Problems = append(report.Problems, explainOpenError(path, err))
@@ -226,31 +221,6 @@ func checkDatabase(path string) (report *dbReport) {
 	return report
 }
 
-// cutShort returns a problem when the file is shorter than the pages its header says it
-// has (a copy or a disk that was cut off), and "" otherwise or when it cannot tell (the
-// store's Open then says why). bbolt's check reads such a file past its end in a
-// goroutine of its own, where the fault would crash the process.
-func cutShort(path string) string {
-	bdb, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: dbLockTimeout})
-	if err != nil {
-		return ""
-	}
-	defer bdb.Close()
-	tx, err := bdb.Begin(false)
-	if err != nil {
-		return ""
-	}
-	defer tx.Rollback()
-	info, err := os.Stat(path)
-	if err != nil {
-		return ""
-	}
-	if want := tx.Size(); info.Size() < want {
-		return fmt.Sprintf("the file is cut short: it holds %d bytes but its pages reach %d; restore it from a backup", info.Size(), want)
-	}
-	return ""
-}
-
 // explainOpenError says why a database cannot be opened and what to do about it.
 func explainOpenError(path string, err error) string {
 	switch {
@@ -261,6 +231,8 @@ func explainOpenError(path string, err error) string {
 		return fmt.Sprintf("%v: check it with the critsweep that wrote it", err)
 	case errors.Is(err, store.ErrSchemaUnknown):
 		return fmt.Sprintf("%v: not a database that critsweep wrote", err)
+	case errors.Is(err, store.ErrDamaged):
+		return err.Error() // it says what is wrong and what to do
 	}
 	return fmt.Sprintf("cannot open %s as a critsweep database (%v): is it a coordinator's --db file? If it is, it is damaged: restore it from a backup", path, err)
 }

@@ -182,8 +182,8 @@ func TestDBCheckUnreadable(t *testing.T) {
 		},
 		want: []string{"damaged", "restore it from a backup"},
 	}, {
-		// The first key of the root page claims a gigabyte: bbolt's check reads past the
-		// mapping in a goroutine of its own, which kills the process that checks.
+		// The first key of the root page claims a gigabyte: the store's Open finds no
+		// bucket where one must be.
 		name: "key past the end of the file",
 		file: func(t *testing.T) string {
 			data := append([]byte(nil), sound...)
@@ -195,6 +195,25 @@ func TestDBCheckUnreadable(t *testing.T) {
 			}
 			root := int(binary.LittleEndian.Uint64(m[16:]))                      // the root bucket's page
 			binary.LittleEndian.PutUint32(data[root*pageSize+16+8:], 0x3fffffff) // element 0's key size
+			return write(t, data)
+		},
+		want: []string{"damaged", "restore it from a backup"},
+	}, {
+		// The freelist claims 2⁴⁰ pages: bbolt's check loads it in a goroutine of its
+		// own, where reading past the mapping (or making room for it) kills the process
+		// that checks; db check runs the check in a child for that.
+		name: "damaged freelist",
+		file: func(t *testing.T) string {
+			data := append([]byte(nil), sound...)
+			const pageSize = 4096
+			meta := func(i int) []byte { return data[i*pageSize+16:] } // after the page header
+			m := meta(0)
+			if binary.LittleEndian.Uint64(meta(1)[48:]) > binary.LittleEndian.Uint64(m[48:]) { // txid
+				m = meta(1)
+			}
+			free := int(binary.LittleEndian.Uint64(m[32:])) * pageSize // the freelist's page
+			binary.LittleEndian.PutUint16(data[free+10:], 0xffff)      // count: see the first element
+			binary.LittleEndian.PutUint64(data[free+16:], 1<<40)       // which claims 2⁴⁰ ids
 			return write(t, data)
 		},
 		want: []string{"damaged", "checking it crashed", "restore it from a backup"},
