@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -1039,6 +1040,9 @@ func storeErr(err error) error {
 		if errors.Is(err, m.from) {
 			return &translated{sentinel: m.to, err: err}
 		}
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w: nothing was stored; free space on the disk that holds the database, then retry", ErrDiskFull, err)
 	}
 	return err
 }

@@ -9,9 +9,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
@@ -297,5 +300,27 @@ func TestExtendSweepLimit(t *testing.T) {
 	got, err := c.GetSweep(ctx, &critsweepv1.GetSweepRequest{SweepId: sub.GetSweepId()})
 	if err != nil || got.GetStatus().GetTotal() != 8 {
 		t.Errorf("after refused extensions: %v, %v; want 8 tasks", got.GetStatus(), err)
+	}
+}
+
+// TestErrorsCrossTheWire sends each of the coordinator's sentinels through toStatus and
+// fromStatus, as the server and the client do: the client finds the same sentinel, and
+// a store write that failed for a full disk arrives as ErrDiskFull with code
+// Unavailable (workers retry it) and a message that says what to do.
+func TestErrorsCrossTheWire(t *testing.T) {
+	for _, w := range wireErrors {
+		err := fromStatus(toStatus(fmt.Errorf("some call: %w", w.err)))
+		if !errors.Is(err, w.err) || status.Code(err) != w.code {
+			t.Errorf("%v across the wire = %v (code %v), want it with code %v", w.err, err, status.Code(err), w.code)
+		}
+	}
+	full := storeErr(fmt.Errorf("write critsweep.db: %w", syscall.ENOSPC))
+	if !errors.Is(full, ErrDiskFull) || !errors.Is(full, syscall.ENOSPC) {
+		t.Fatalf("storeErr(ENOSPC) = %v, want ErrDiskFull wrapping ENOSPC", full)
+	}
+	err := fromStatus(toStatus(full))
+	if !errors.Is(err, ErrDiskFull) || status.Code(err) != codes.Unavailable ||
+		!strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "free space on the disk") {
+		t.Errorf("a full disk across the wire = %v (code %v), want ErrDiskFull, Unavailable, the cause and what to do", err, status.Code(err))
 	}
 }

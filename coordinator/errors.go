@@ -38,4 +38,9 @@ var (
 
 	// ErrClosed is returned by calls made after Close (Unavailable).
 	ErrClosed = errors.New("coordinator closed")
+
+	// ErrDiskFull is returned when the disk that holds the database is full (or the
+	// quota spent): the call stored nothing and can be retried once there is space
+	// (Unavailable, so that workers retry it).
+	ErrDiskFull = errors.New("the coordinator's disk is full")
 )

@@ -292,10 +292,13 @@ func (s *Server) UploadCheckpoint(stream grpc.ClientStreamingServer[critsweepv1.
 }
 
 // toStatus maps a coordinator error to a status, logging the ones that are the server's
-// fault.
+// fault and a full disk, which its operator must put right.
 func (s *Server) toStatus(err error) error {
 	st := toStatus(err)
-	if st != nil && status.Code(st) == codes.Internal {
+	switch {
+	case errors.Is(err, ErrDiskFull):
+		s.log.Error("disk full: calls are refused until there is space", "err", err)
+	case st != nil && status.Code(st) == codes.Internal:
 		s.log.Error("internal error", "err", err)
 	}
 	return st

@@ -30,6 +30,7 @@ var wireErrors = []struct {
 	{ErrReadOnly, codes.FailedPrecondition, "READ_ONLY"},
 	{ErrCheckpointTooLarge, codes.ResourceExhausted, "CHECKPOINT_TOO_LARGE"},
 	{ErrClosed, codes.Unavailable, "CLOSED"},
+	{ErrDiskFull, codes.Unavailable, "DISK_FULL"},
 }
 
 // toStatus turns an error of the coordinator into a gRPC status error: the sentinel's

@@ -195,6 +195,8 @@ func (c *connection) explain(err error) error {
 		return fmt.Errorf("%s: %w", c.where, err)
 	case errors.Is(err, coordinator.ErrReadOnly):
 		return fmt.Errorf("%s is open read-only: %w", c.where, err)
+	case errors.Is(err, coordinator.ErrDiskFull):
+		return fmt.Errorf("%s: %w", c.where, err) // it says what to do
 	}
 	if !c.remote {
 		return err

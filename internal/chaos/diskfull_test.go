@@ -176,12 +176,13 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: big})
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Errorf("in-process SubmitSweep on a full disk = %v, want an error wrapping ENOSPC", err)
+	if !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, coordinator.ErrDiskFull) {
+		t.Errorf("in-process SubmitSweep on a full disk = %v, want an error wrapping ENOSPC and ErrDiskFull", err)
 	}
 	_, err = cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: big})
-	if st, _ := status.FromError(err); err == nil || st.Code() == codes.OK || !strings.Contains(st.Message(), "no space left on device") {
-		t.Errorf("SubmitSweep over gRPC on a full disk = %v, want an error status saying \"no space left on device\"", err)
+	if st, _ := status.FromError(err); st.Code() != codes.Unavailable || !errors.Is(err, coordinator.ErrDiskFull) ||
+		!strings.Contains(st.Message(), "no space left on device") || !strings.Contains(st.Message(), "free space on the disk") {
+		t.Errorf("SubmitSweep over gRPC on a full disk = %v, want Unavailable, ErrDiskFull, saying \"no space left on device\" and what to do", err)
 	} else {
 		t.Logf("SubmitSweep over gRPC on a full disk: %v: %s", st.Code(), st.Message())
 	}
