@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/store"
 )
@@ -125,7 +126,7 @@ type runningWorker struct {
 	stop func() error // cancels Run's context and returns what Run returned
 	done chan struct{}
 	err  error
-	logs *syncBuffer
+	logs *proctest.Buffer
 }
 
 func startWorker(t *testing.T, api coordinator.Leases, o *Options) *runningWorker {
@@ -133,7 +134,7 @@ func startWorker(t *testing.T, api coordinator.Leases, o *Options) *runningWorke
 	if o == nil {
 		o = &Options{}
 	}
-	rw := &runningWorker{done: make(chan struct{}), logs: &syncBuffer{}}
+	rw := &runningWorker{done: make(chan struct{}), logs: &proctest.Buffer{}}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(rw.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -194,24 +195,6 @@ func sameResult(a, b *critsweepv1.Result) bool {
 		return data
 	}
 	return bytes.Equal(enc(a), enc(b))
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
@@ -109,7 +109,7 @@ func (tc *testCluster) finish(t *testing.T, sweep string) {
 }
 
 // runCLIContext is runCLI with a context, for the commands that run until it is done.
-func runCLIContext(ctx context.Context, stdout, stderr *syncBuffer, args ...string) int {
+func runCLIContext(ctx context.Context, stdout, stderr *proctest.Buffer, args ...string) int {
 	return run(ctx, args, stdout, stderr)
 }
 
@@ -121,23 +121,4 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers: a command running in a
-// goroutine logs to it while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

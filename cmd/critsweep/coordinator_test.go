@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/critsweep/critsweep/internal/proctest"
 	"github.com/critsweep/critsweep/store"
 )
 
 // coordinatorCmd is `critsweep coordinator` running in-process on a loopback port.
 type coordinatorCmd struct {
 	addr   string
-	stderr *syncBuffer
+	stderr *proctest.Buffer
 	stop   func() int // ends the command's context (SIGTERM) and returns its exit code
 }
 
@@ -24,8 +25,8 @@ type coordinatorCmd struct {
 func startCoordinatorCmd(t *testing.T, args ...string) *coordinatorCmd {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cc := &coordinatorCmd{stderr: &syncBuffer{}}
-	var stdout syncBuffer
+	cc := &coordinatorCmd{stderr: &proctest.Buffer{}}
+	var stdout proctest.Buffer
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runCLIContext(ctx, &stdout, cc.stderr, append([]string{"coordinator", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)...)
@@ -86,7 +87,7 @@ func TestCoordinatorCommand(t *testing.T) {
 		t.Errorf("status without the token = (%d, %q), want Unauthenticated", code, errOut)
 	}
 	// A second coordinator on the same file is refused, not hung.
-	var out2, err2 syncBuffer
+	var out2, err2 proctest.Buffer
 	if code := runCLIContext(context.Background(), &out2, &err2, "coordinator", "--listen", "127.0.0.1:0", "--db", db); code != 1 || !strings.Contains(err2.String(), "in use") {
 		t.Errorf("second coordinator on %s = (%d, %q), want exit 1 saying the file is in use", db, code, err2.String())
 	}

@@ -187,14 +187,8 @@ func TestDBCheckUnreadable(t *testing.T) {
 		name: "key past the end of the file",
 		file: func(t *testing.T) string {
 			data := append([]byte(nil), sound...)
-			const pageSize = 4096
-			meta := func(i int) []byte { return data[i*pageSize+16:] } // after the page header
-			m := meta(0)
-			if binary.LittleEndian.Uint64(meta(1)[48:]) > binary.LittleEndian.Uint64(m[48:]) { // txid
-				m = meta(1)
-			}
-			root := int(binary.LittleEndian.Uint64(m[16:]))                      // the root bucket's page
-			binary.LittleEndian.PutUint32(data[root*pageSize+16+8:], 0x3fffffff) // element 0's key size
+			root := int(binary.LittleEndian.Uint64(activeMeta(data)[16:]))   // the root bucket's page
+			binary.LittleEndian.PutUint32(data[root*4096+16+8:], 0x3fffffff) // element 0's key size
 			return write(t, data)
 		},
 		want: []string{"damaged", "restore it from a backup"},
@@ -205,15 +199,9 @@ func TestDBCheckUnreadable(t *testing.T) {
 		name: "damaged freelist",
 		file: func(t *testing.T) string {
 			data := append([]byte(nil), sound...)
-			const pageSize = 4096
-			meta := func(i int) []byte { return data[i*pageSize+16:] } // after the page header
-			m := meta(0)
-			if binary.LittleEndian.Uint64(meta(1)[48:]) > binary.LittleEndian.Uint64(m[48:]) { // txid
-				m = meta(1)
-			}
-			free := int(binary.LittleEndian.Uint64(m[32:])) * pageSize // the freelist's page
-			binary.LittleEndian.PutUint16(data[free+10:], 0xffff)      // count: see the first element
-			binary.LittleEndian.PutUint64(data[free+16:], 1<<40)       // which claims 2⁴⁰ ids
+			free := int(binary.LittleEndian.Uint64(activeMeta(data)[32:])) * 4096 // the freelist's page
+			binary.LittleEndian.PutUint16(data[free+10:], 0xffff)                 // count: see the first element
+			binary.LittleEndian.PutUint64(data[free+16:], 1<<40)                  // which claims 2⁴⁰ ids
 			return write(t, data)
 		},
 		want: []string{"damaged", "checking it crashed", "restore it from a backup"},
@@ -284,4 +272,16 @@ func TestDBCheckUsage(t *testing.T) {
 			t.Errorf("critsweep %s = (%d, %q, %q), want exit 2, nothing on stdout and %q", strings.Join(tt.args, " "), code, out, errOut, tt.want)
 		}
 	}
+}
+
+// activeMeta returns the body of the meta page bbolt reads in a file of 4 KiB pages: of
+// the two, the one with the higher transaction id. Its fields (little-endian): magic,
+// version, page size, flags (uint32 each), then the root bucket's page at 16, the
+// freelist's page at 32, the page count at 40 and the transaction id at 48.
+func activeMeta(data []byte) []byte {
+	meta := func(i int) []byte { return data[i*4096+16:] } // after the page header
+	if binary.LittleEndian.Uint64(meta(1)[48:]) > binary.LittleEndian.Uint64(meta(0)[48:]) {
+		return meta(1)
+	}
+	return meta(0)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	"github.com/critsweep/critsweep/worker"
 )
 
@@ -45,7 +46,7 @@ func TestMetricsEndpoints(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wout, werr syncBuffer
+	var wout, werr proctest.Buffer
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runCLIContext(ctx, &wout, &werr, "worker", "--coordinator", coord.addr, "--token-file", token,
@@ -158,7 +159,7 @@ func TestMetricsListenBadAddress(t *testing.T) {
 }
 
 // waitLogAddr waits for the JSON log record msg in logs and returns its addr.
-func waitLogAddr(t *testing.T, logs *syncBuffer, msg string) string {
+func waitLogAddr(t *testing.T, logs *proctest.Buffer, msg string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

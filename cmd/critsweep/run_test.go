@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/critsweep/critsweep/internal/proctest"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -42,7 +43,7 @@ func TestRunInterruptAndResume(t *testing.T) {
 	// First run: interrupted as soon as the progress bar shows a task done (as Ctrl-C
 	// would).
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr proctest.Buffer
 	code := make(chan int, 1)
 	go func() { code <- runCLIContext(ctx, &stdout, &stderr, args...) }()
 	deadline := time.Now().Add(60 * time.Second)
@@ -65,7 +66,7 @@ func TestRunInterruptAndResume(t *testing.T) {
 	}
 
 	// Second run: resumes, says how much was already done, and finishes.
-	var stdout2, stderr2 syncBuffer
+	var stdout2, stderr2 proctest.Buffer
 	if c := runCLIContext(context.Background(), &stdout2, &stderr2, append(args, "--json")...); c != 0 {
 		t.Fatalf("second run: exit %d; stderr:\n%s", c, stderr2.String())
 	}
@@ -117,7 +118,7 @@ func TestRunInterruptAndResume(t *testing.T) {
 	}
 
 	// A third run finds the sweep complete and trains nothing.
-	var stdout3, stderr3 syncBuffer
+	var stdout3, stderr3 proctest.Buffer
 	if c := runCLIContext(context.Background(), &stdout3, &stderr3, args...); c != 0 || !strings.Contains(stderr3.String(), "nothing to train") {
 		t.Errorf("third run: exit %d, stderr %q; want the sweep found complete", c, stderr3.String())
 	}

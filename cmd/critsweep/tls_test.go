@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
 
@@ -85,7 +86,7 @@ func TestTLSWithCA(t *testing.T) {
 	t.Run("worker/wrong CA", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		var stdout, stderr syncBuffer
+		var stdout, stderr proctest.Buffer
 		exited := make(chan int, 1)
 		go func() {
 			exited <- runCLIContext(ctx, &stdout, &stderr, "worker", "--coordinator", coord.addr, "--tls-ca", wrongCA,
@@ -114,7 +115,7 @@ func TestTLSWithCA(t *testing.T) {
 	t.Run("worker/right CA", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		var stdout, stderr syncBuffer
+		var stdout, stderr proctest.Buffer
 		exited := make(chan int, 1)
 		go func() {
 			exited <- runCLIContext(ctx, &stdout, &stderr, "worker", "--coordinator", byName, "--tls-ca", rightCA,

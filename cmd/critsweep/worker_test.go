@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
 
@@ -17,7 +18,7 @@ func TestWorkerCommandTrainsSweep(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr proctest.Buffer
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runCLIContext(ctx, &stdout, &stderr, "worker", "--coordinator", tc.addr, "--token-file", token,
@@ -52,7 +53,7 @@ func TestWorkerCommandTrainsSweep(t *testing.T) {
 
 func TestWorkerCommandRefused(t *testing.T) {
 	tc := startTestCluster(t, "tok")
-	var stdout, stderr syncBuffer
+	var stdout, stderr proctest.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code := runCLIContext(ctx, &stdout, &stderr, "worker", "--coordinator", tc.addr, "--slots", "1")

@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary, err = buildCritsweep(dir)
+	binary, err = proctest.Build(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
@@ -134,24 +134,24 @@ type cluster struct {
 	listen string // host:port, fixed after the first start
 	ns     *netns // nil when network namespaces are not available
 
-	coordinator *proc
-	workers     map[string]*proc // the live process of each worker name
-	all         []*proc
+	coordinator *proctest.Proc
+	workers     map[string]*proctest.Proc // the live process of each worker name
+	all         []*proctest.Proc
 }
 
 func (c *cluster) startCoordinator() {
 	c.t.Helper()
-	p := startProc(c.t, "coordinator", binary, "coordinator", "--listen", c.listen, "--db", c.db,
+	p := proctest.Start(c.t, "coordinator", binary, "coordinator", "--listen", c.listen, "--db", c.db,
 		"--log-format", "json", "--lease-duration", leaseDuration.String(), "--retry-after", "200ms",
 		"--max-attempts", fmt.Sprint(maxAttempts), "--shutdown-timeout", "2s")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if recs := p.logRecords("coordinator listening"); len(recs) > 0 {
+		if recs := p.LogRecords("coordinator listening"); len(recs) > 0 {
 			c.listen = recs[0]["addr"].(string)
 			break
 		}
-		if p.exited() || time.Now().After(deadline) {
-			c.t.Fatalf("coordinator did not start listening on %s: %s", c.listen, p.tail(20))
+		if p.Exited() || time.Now().After(deadline) {
+			c.t.Fatalf("coordinator did not start listening on %s: %s", c.listen, p.Tail(20))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -165,12 +165,12 @@ func (c *cluster) startWorker(name string) {
 	args := []string{"worker", "--coordinator", c.listen, "--slots", "1", "--name", name,
 		"--heartbeat", "500ms", "--checkpoint-every", "100", "--checkpoint-interval", "0",
 		"--shutdown-timeout", "2s", "--log-format", "json"}
-	var p *proc
+	var p *proctest.Proc
 	if name == "netns" {
 		cmd, nsArgs := c.ns.command(binary, args...)
-		p = startProc(c.t, name, cmd, nsArgs...)
+		p = proctest.Start(c.t, name, cmd, nsArgs...)
 	} else {
-		p = startProc(c.t, name, binary, args...)
+		p = proctest.Start(c.t, name, binary, args...)
 	}
 	c.workers[name] = p
 	c.all = append(c.all, p)
@@ -180,7 +180,7 @@ func (c *cluster) startWorker(name string) {
 func (c *cluster) sumLogs(msg string) int {
 	n := 0
 	for _, p := range c.all {
-		n += len(p.logRecords(msg))
+		n += len(p.LogRecords(msg))
 	}
 	return n
 }
@@ -188,8 +188,8 @@ func (c *cluster) sumLogs(msg string) int {
 // dump logs the last lines of every live process, for a failed run.
 func (c *cluster) dump() {
 	for _, p := range c.all {
-		if !p.exited() {
-			c.t.Logf("--- %s (%s), last lines:\n%s", p.name, strings.Join(p.args, " "), p.tail(15))
+		if !p.Exited() {
+			c.t.Logf("--- %s (%s), last lines:\n%s", p.Name, strings.Join(p.Args, " "), p.Tail(15))
 		}
 	}
 }
@@ -223,7 +223,7 @@ func TestChaos(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0x63686173))
 	start := time.Now()
 
-	c := &cluster{t: t, db: filepath.Join(t.TempDir(), "chaos.db"), listen: "127.0.0.1:0", workers: map[string]*proc{}}
+	c := &cluster{t: t, db: filepath.Join(t.TempDir(), "chaos.db"), listen: "127.0.0.1:0", workers: map[string]*proctest.Proc{}}
 	ns, why := setupNetns(t)
 	if ns == nil {
 		t.Logf("network namespace part skipped (%s): no worker is cut off; the rest runs", why)
@@ -306,14 +306,14 @@ func TestChaos(t *testing.T) {
 			healAt = time.Time{}
 			t.Logf("%6.1fs link of the netns worker up", time.Since(start).Seconds())
 		}
-		if c.coordinator.exited() {
+		if c.coordinator.Exited() {
 			c.dump()
-			t.Fatalf("the coordinator exited by itself with code %d", c.coordinator.code)
+			t.Fatalf("the coordinator exited by itself with code %d", c.coordinator.Code())
 		}
 		for name, w := range c.workers {
-			if _, down := restartAt[name]; !down && w.exited() {
+			if _, down := restartAt[name]; !down && w.Exited() {
 				c.dump()
-				t.Fatalf("worker %s exited by itself with code %d", name, w.code)
+				t.Fatalf("worker %s exited by itself with code %d", name, w.Code())
 			}
 		}
 
@@ -331,7 +331,7 @@ func TestChaos(t *testing.T) {
 		case done == total && healAt.IsZero() && len(restartAt) == 0:
 		case len(coordMarks) > 0 && done >= coordMarks[0]:
 			coordMarks = coordMarks[1:]
-			c.coordinator.kill(t)
+			c.coordinator.Kill(t)
 			n.coordinatorKills++
 			down := time.Duration(200+rng.IntN(1800)) * time.Millisecond
 			t.Logf("%6.1fs %3d/%d done: coordinator killed, restarting in %v", time.Since(start).Seconds(), done, total, down)
@@ -351,7 +351,7 @@ func TestChaos(t *testing.T) {
 				continue
 			}
 			name := live[rng.IntN(len(live))]
-			c.workers[name].kill(t)
+			c.workers[name].Kill(t)
 			n.workerKills++
 			back := time.Duration(rng.IntN(1000)) * time.Millisecond
 			restartAt[name] = time.Now().Add(back)
@@ -380,9 +380,9 @@ func TestChaos(t *testing.T) {
 	}
 
 	for _, name := range names {
-		c.workers[name].stop(t)
+		c.workers[name].Stop(t)
 	}
-	if code := c.coordinator.stop(t); code != 0 {
+	if code := c.coordinator.Stop(t); code != 0 {
 		t.Errorf("coordinator exit code %d after SIGTERM, want 0", code)
 	}
 	n.resumes = c.sumLogs("resumed from checkpoint")
@@ -460,7 +460,7 @@ func checkCompletions(t *testing.T, c *cluster, tasks []*critsweepv1.Task) {
 	t.Helper()
 	epochs := map[string]map[float64]bool{}
 	for _, p := range c.all {
-		for _, rec := range p.logRecords("task done") {
+		for _, rec := range p.LogRecords("task done") {
 			task, _ := rec["task"].(string)
 			epoch, _ := rec["epoch"].(float64)
 			if epochs[task] == nil {
@@ -502,7 +502,7 @@ func checkResults(t *testing.T, specs []*critsweepv1.TaskSpec, tasks []*critswee
 			t.Errorf("task %d: stored spec %v differs from the expanded %v", index, task.GetSpec(), specs[index])
 		case results[index] == nil:
 			t.Errorf("task %d: no result", index)
-		case !sameResult(results[index], want[index]):
+		case !proctest.SameResult(results[index], want[index]):
 			if bad++; bad <= 5 {
 				t.Errorf("task %d (β %v, L %d, %s; %d attempts): result differs from the uninterrupted reference:\n got %v\nwant %v",
 					index, task.GetSpec().GetBeta(), task.GetSpec().GetSize(), task.GetSpec().GetBoundary(), task.GetAttempts(), results[index], want[index])
@@ -512,17 +512,6 @@ func checkResults(t *testing.T, specs []*critsweepv1.TaskSpec, tasks []*critswee
 	if bad > 0 {
 		t.Errorf("%d of %d results differ from their references", bad, len(tasks))
 	}
-}
-
-// sameResult reports whether two results are equal bit for bit, apart from seconds.
-func sameResult(a, b *critsweepv1.Result) bool {
-	enc := func(r *critsweepv1.Result) []byte {
-		r = proto.Clone(r).(*critsweepv1.Result)
-		r.Seconds = 0
-		data, _ := proto.MarshalOptions{Deterministic: true}.Marshal(r)
-		return data
-	}
-	return bytes.Equal(enc(a), enc(b))
 }
 
 // references computes worker.Train's result for every task spec, by a pool of

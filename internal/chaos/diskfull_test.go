@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
@@ -97,7 +98,7 @@ func TestDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var coordLog, workerLog syncBuffer
+	var coordLog, workerLog proctest.Buffer
 	c, err := coordinator.New(db, nil, &coordinator.Options{
 		LeaseDuration: 2 * time.Second, RetryAfter: 50 * time.Millisecond, ExpiryInterval: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewJSONHandler(&coordLog, nil)),

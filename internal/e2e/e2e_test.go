@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
@@ -81,24 +81,13 @@ func offlineResults(t *testing.T, db, id string) []*critsweepv1.TaskResult {
 	return results
 }
 
-// sameResult reports whether two results are equal bit for bit, apart from seconds.
-func sameResult(a, b *critsweepv1.Result) bool {
-	enc := func(r *critsweepv1.Result) []byte {
-		r = proto.Clone(r).(*critsweepv1.Result)
-		r.Seconds = 0
-		data, _ := proto.MarshalOptions{Deterministic: true}.Marshal(r)
-		return data
-	}
-	return bytes.Equal(enc(a), enc(b))
-}
-
 // TestSweepWithThreeWorkers runs a 24-task sweep with a coordinator and three worker
 // processes to the end.
 func TestSweepWithThreeWorkers(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "sweeps.db")
 	coord, addr := startCoordinator(t, "127.0.0.1:0", db, "--lease-duration", "10s")
 	id := submit(t, addr, sweep24("three workers", 100))
-	var workers []*proc
+	var workers []*proctest.Proc
 	for i := range 3 {
 		workers = append(workers, startWorker(t, fmt.Sprintf("w%d", i), addr, "--heartbeat", "500ms"))
 	}
@@ -122,11 +111,11 @@ func TestSweepWithThreeWorkers(t *testing.T) {
 	}
 
 	for _, w := range workers {
-		if code := w.stop(t); code != 0 {
-			t.Errorf("%s exit code %d after SIGTERM, want 0", w.name, code)
+		if code := w.Stop(t); code != 0 {
+			t.Errorf("%s exit code %d after SIGTERM, want 0", w.Name, code)
 		}
 	}
-	if code := coord.stop(t); code != 0 {
+	if code := coord.Stop(t); code != 0 {
 		t.Errorf("coordinator exit code %d after SIGTERM, want 0", code)
 	}
 	if err := store.CheckFile(db); err != nil {
@@ -152,23 +141,23 @@ training: {steps: 50000, batch: 32, learning_rate: 1e-2, seed: 5}
 	var killedAfter float64
 	deadline := time.Now().Add(40 * time.Second)
 	for killedAfter < 5000 {
-		if time.Now().After(deadline) || first.exited() {
+		if time.Now().After(deadline) || first.Exited() {
 			t.Fatalf("no checkpoint at step ≥ 5000 within 40 s")
 		}
 		time.Sleep(10 * time.Millisecond)
-		for _, rec := range first.logRecords("checkpoint uploaded") {
+		for _, rec := range first.LogRecords("checkpoint uploaded") {
 			killedAfter = max(killedAfter, rec["step"].(float64))
 		}
 	}
-	first.kill(t)
-	if len(first.logRecords("task done")) > 0 {
+	first.Kill(t)
+	if len(first.LogRecords("task done")) > 0 {
 		t.Fatal("the first worker finished the task before it was killed: make the task longer")
 	}
 
 	second := startWorker(t, "second", addr)
 	cl := dial(t, addr, "")
 	waitStatus(t, cl, id, 50*time.Second, func(st *critsweepv1.SweepStatus) bool { return st.GetDone() == 1 })
-	resumed := second.logRecords("resumed from checkpoint")
+	resumed := second.LogRecords("resumed from checkpoint")
 	if len(resumed) != 1 || resumed[0]["step"].(float64) < killedAfter {
 		t.Errorf("second worker resumed %v; want once, from a checkpoint at step ≥ %v", resumed, killedAfter)
 	}
@@ -184,12 +173,12 @@ training: {steps: 50000, batch: 32, learning_rate: 1e-2, seed: 5}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameResult(results[0].GetResult(), want) {
+	if !proctest.SameResult(results[0].GetResult(), want) {
 		t.Errorf("resumed result differs from an uninterrupted run:\n got %v\nwant %v", results[0].GetResult(), want)
 	}
 
-	second.stop(t)
-	coord.stop(t)
+	second.Stop(t)
+	coord.Stop(t)
 	if err := store.CheckFile(db); err != nil {
 		t.Errorf("store check: %v", err)
 	}
@@ -217,7 +206,7 @@ func TestKilledCoordinatorRestarts(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "sweeps.db")
 	coord, addr := startCoordinator(t, "127.0.0.1:0", db, "--lease-duration", "5s")
 	id := submit(t, addr, sweep24("killed coordinator", 4000))
-	var workers []*proc
+	var workers []*proctest.Proc
 	for i := range 3 {
 		workers = append(workers, startWorker(t, fmt.Sprintf("w%d", i), addr, "--heartbeat", "500ms"))
 	}
@@ -227,7 +216,7 @@ func TestKilledCoordinatorRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	coord.kill(t)
+	coord.Kill(t)
 	if before.GetDone() == 24 {
 		t.Fatal("the sweep finished before the coordinator was killed: make the tasks longer")
 	}
@@ -235,8 +224,8 @@ func TestKilledCoordinatorRestarts(t *testing.T) {
 	coord, _ = startCoordinator(t, addr, db, "--lease-duration", "5s")
 	waitStatus(t, cl, id, 50*time.Second, func(st *critsweepv1.SweepStatus) bool { return st.GetDone() == 24 })
 	for _, w := range workers {
-		if w.exited() {
-			t.Errorf("%s exited while the coordinator was down", w.name)
+		if w.Exited() {
+			t.Errorf("%s exited while the coordinator was down", w.Name)
 		}
 	}
 	final, err := coordinator.AllResults(context.Background(), cl, id)
@@ -255,9 +244,9 @@ func TestKilledCoordinatorRestarts(t *testing.T) {
 	}
 
 	for _, w := range workers {
-		w.stop(t)
+		w.Stop(t)
 	}
-	if code := coord.stop(t); code != 0 {
+	if code := coord.Stop(t); code != 0 {
 		t.Errorf("restarted coordinator exit code %d after SIGTERM, want 0", code)
 	}
 	if err := store.CheckFile(db); err != nil {
@@ -285,7 +274,7 @@ func TestTokenRequired(t *testing.T) {
 		t.Errorf("status with the token = (%d, %q, %q)", code, out, errOut)
 	}
 	w := startWorker(t, "tokenless", addr)
-	if code := w.wait(t, 30*time.Second); code != 1 || !strings.Contains(w.stderr.String(), "Unauthenticated") {
-		t.Errorf("worker without a token exited %d: %s", code, w.stderr.String())
+	if code := w.Wait(t, 30*time.Second); code != 1 || !strings.Contains(w.Stderr(), "Unauthenticated") {
+		t.Errorf("worker without a token exited %d: %s", code, w.Stderr())
 	}
 }
