@@ -48,20 +48,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "-chaos (or CRITSWEEP_CHAOS) must be short or full, got %q\n", mode)
 		os.Exit(2)
 	}
-	dir, err := os.MkdirTemp("", "critsweep-chaos-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = proctest.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proctest.RunWithBinary(m, &binary)
 }
 
 // requireMode skips the test unless the chaos tests were selected.

@@ -27,20 +27,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("skipping process-level tests in -short mode")
 		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp("", "critsweep-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = proctest.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proctest.RunWithBinary(m, &binary)
 }
 
 // start starts critsweep with args under name; the test's cleanup kills it if it still

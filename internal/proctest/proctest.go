@@ -22,6 +22,26 @@ import (
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
 
+// RunWithBinary is TestMain's body for tests that run the critsweep binary: it builds
+// the binary into a temporary directory, sets *binary to its path, runs the tests and
+// exits with their code, removing the directory. A failed build exits with 1.
+func RunWithBinary(m *testing.M, binary *string) {
+	dir, err := os.MkdirTemp("", "critsweep-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*binary, err = Build(dir)
+	code := 1
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // Build builds the critsweep command into dir and returns the binary's path. Its
 // compiler output goes to stderr.
 func Build(dir string) (string, error) {
