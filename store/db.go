@@ -357,5 +357,10 @@ func (db *DB) Batch(fn func(*Tx) error) error {
 	if db.readOnly {
 		return ErrReadOnly
 	}
-	return db.bolt.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+	// fn runs in bbolt's batch goroutine: the guard against damaged pages goes inside.
+	return db.bolt.Batch(func(btx *bolt.Tx) (err error) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer catchDamage(db.path, &err)
+		return fn(&Tx{tx: btx})
+	})
 }
