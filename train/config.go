@@ -69,9 +69,9 @@ type Config struct {
 	MaxDuration time.Duration
 }
 
-// Defaults returns c with every zero field replaced by its default for a model with q
-// states per site.
-func (c Config) Defaults(q int) Config {
+// Defaults returns c with every zero field replaced by its default for a row of size sites
+// with q states each. Defaults may depend on size and q; an explicit setting always wins.
+func (c Config) Defaults(size, q int) Config {
 	if c.Objective == "" {
 		c.Objective = ObjectiveDefault
 	}

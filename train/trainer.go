@@ -63,7 +63,7 @@ type objective interface {
 // initialised from cfg.Seed.
 func New(sys *statmech.System, cfg Config) (*Trainer, error) {
 	q := sys.Q()
-	cfg = cfg.Defaults(q)
+	cfg = cfg.Defaults(sys.Size(), q)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

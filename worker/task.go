@@ -101,7 +101,7 @@ func TaskConfig(spec *critsweepv1.TaskSpec, estimateSamples int) (*statmech.Syst
 	if train.UsesTau(cfg.Objective) {
 		cfg.Tau = spec.GetTau()
 	}
-	cfg = cfg.Defaults(sys.Q())
+	cfg = cfg.Defaults(sys.Size(), sys.Q())
 	if err := cfg.Validate(); err != nil {
 		if errors.Is(err, train.ErrNonlinearity) {
 			return nil, train.Config{}, invalid("network.nonlinearity", err)

@@ -57,7 +57,7 @@ func TestTaskConfig(t *testing.T) {
 		s.Network, s.Boundary = nil, ""
 		s.Training = &critsweepv1.TrainingSpec{Steps: 10}
 	}), 0)
-	def := train.Config{}.Defaults(2)
+	def := train.Config{}.Defaults(4, 2)
 	if err != nil || cfg.Batch != def.Batch || cfg.LearningRate != def.LearningRate || len(cfg.Hidden) != len(def.Hidden) {
 		t.Errorf("zero settings give %+v (%v), want the trainer's defaults", cfg, err)
 	}

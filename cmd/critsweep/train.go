@@ -96,7 +96,7 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(cmd, sys.Q())
+	cfg, err := f.config(cmd, sys.Size(), sys.Q())
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 }
 
 // config checks the training flags and builds the train.Config.
-func (f *trainFlags) config(cmd *cobra.Command, q int) (train.Config, error) {
+func (f *trainFlags) config(cmd *cobra.Command, size, q int) (train.Config, error) {
 	var hidden []int
 	for i, s := range strings.Split(f.hidden, ",") {
 		h, err := strconv.Atoi(strings.TrimSpace(s))
@@ -224,7 +224,7 @@ func (f *trainFlags) config(cmd *cobra.Command, q int) (train.Config, error) {
 	if train.UsesTau(f.objective) {
 		cfg.Tau = tau
 	}
-	cfg = cfg.Defaults(q)
+	cfg = cfg.Defaults(size, q)
 	if err := cfg.Validate(); err != nil {
 		if errors.Is(err, train.ErrObjective) {
 			return train.Config{}, usageErrorf("--objective must be %s, got %q", strings.Join(train.Objectives, " or "), f.objective)
