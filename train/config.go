@@ -35,6 +35,8 @@ var (
 	ErrLearningRate = errors.New("learning rate must be finite and > 0")
 	ErrSamples      = errors.New("estimate samples must be ≥ 2")
 	ErrNonlinearity = errors.New("unknown nonlinearity")
+	ErrEstimator    = errors.New("unknown estimator")
+	ErrThreads      = errors.New("threads must be ≥ 0")
 )
 
 // Config says how one model is trained. The zero value of every field means its documented
@@ -61,9 +63,18 @@ type Config struct {
 	Seed uint64
 	// EstimateSamples is the number of samples behind the final estimates; 0 means 65536.
 	EstimateSamples int
-	// EstimateDraws is the number of draws of (Tp)(x) behind the Rayleigh quotient, on
-	// top of one per sample; 0 means 16·EstimateSamples.
+	// Estimator is how ln λ is estimated: MethodSMC (when empty), the projector, unbiased
+	// whatever the model's error; or MethodRayleigh, the Rayleigh quotient, second order
+	// in the model's error. A bond weight that is not symmetric always gets the first-order
+	// estimate.
+	Estimator string
+	// EstimateDraws is the number of row proposals behind the ln λ estimate (the
+	// projector's, all replicas together, or the Rayleigh quotient's draws of (Tp)(x) on
+	// top of one per sample); 0 means 2^20.
 	EstimateDraws int
+	// Threads is the number of goroutines the estimates may use; 0 means GOMAXPROCS.
+	// Results do not depend on it.
+	Threads int
 	// MaxDuration stops training early once exceeded (0: no limit). A run stopped by it
 	// is not reproducible bit for bit; one stopped by Steps is.
 	MaxDuration time.Duration
@@ -96,8 +107,11 @@ func (c Config) Defaults(size, q int) Config {
 	if c.EstimateSamples == 0 {
 		c.EstimateSamples = 1 << 16
 	}
+	if c.Estimator == "" {
+		c.Estimator = MethodSMC
+	}
 	if c.EstimateDraws == 0 {
-		c.EstimateDraws = 16 * c.EstimateSamples
+		c.EstimateDraws = 1 << 20
 	}
 	return c
 }
@@ -132,11 +146,22 @@ func (c Config) Validate() error {
 	if c.EstimateSamples < 2 {
 		return fmt.Errorf("%w, got %d", ErrSamples, c.EstimateSamples)
 	}
+	switch c.Estimator {
+	case MethodSMC, MethodRayleigh:
+	default:
+		return fmt.Errorf("%w %q: want one of %q", ErrEstimator, c.Estimator, Estimators)
+	}
+	if c.Threads < 0 {
+		return fmt.Errorf("%w, got %d", ErrThreads, c.Threads)
+	}
 	if c.EstimateDraws < 0 {
 		return fmt.Errorf("%w: estimate draws must be ≥ 0, got %d", ErrSamples, c.EstimateDraws)
 	}
 	return nil
 }
+
+// Estimators lists the names Config.Estimator takes.
+var Estimators = []string{MethodSMC, MethodRayleigh}
 
 // Nonlinearities lists the names Config.Nonlinearity takes.
 var Nonlinearities = []string{"relu", "tanh", "elu", "softplus"}

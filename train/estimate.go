@@ -12,6 +12,10 @@ import (
 
 // Estimate methods for ln λ.
 const (
+	// MethodSMC is the projector estimate of smc.go: sequential Monte Carlo over rows
+	// guided by the model, unbiased whatever the model's error (which only sets its
+	// variance). The default for a symmetric W.
+	MethodSMC = "smc"
 	// MethodRayleigh is the Rayleigh quotient of the symmetrised transfer matrix: second
 	// order in the model's error and a lower bound (symmetric W only).
 	MethodRayleigh = "rayleigh"
@@ -35,6 +39,8 @@ type Estimates struct {
 	Bulk statmech.ObservableEstimates
 	// Samples is the number of rows drawn for each of the two parts.
 	Samples int
+	// SMC describes the projector estimate when Method is MethodSMC (zero otherwise).
+	SMC SMCDetails
 }
 
 // allocateDraws shares a budget of draws among rows in proportion to their weights
@@ -59,18 +65,19 @@ func allocateDraws(logB []float64, budget int) []int {
 const estimateChunk = 4096
 
 // Estimate draws n rows (0: Config.EstimateSamples) from the model and estimates ln λ and
-// the observables. It draws from its own stream of the run's seed, so the same model and
-// seed give the same estimates however the training was split.
+// the observables. It draws from its own streams of the run's seed, so the same model and
+// seed give the same estimates however the training was split, and however many threads
+// (Config.Threads) it uses.
 //
-// Two sets of rows are drawn. Rows of p give the observables of p and the first-order
-// ln E_p[T]. For a symmetric W, rows of the bulk-like proposal (tiltedSampler with p²·Th as
-// target) give the bulk observables and the Rayleigh quotient
+// Rows of p give the observables of p and the first-order ln E_p[T]; reweighted by Th·p
+// they give those of the bulk P ∝ Th·p² (symmetric W). ln λ comes from Config.Estimator:
+// the projector (MethodSMC, smc.go), or the Rayleigh quotient
 //
-//	λ_R = Σ_x Th(x)p(x)·(Tp)(x) / Σ_x Th(x)p(x)² = E_P[(Tp)(x)/p(x)],  P ∝ Th·p²,
+//	λ_R = Σ_x Th(x)p(x)·(Tp)(x) / Σ_x Th(x)p(x)² = E_P[(Tp)(x)/p(x)],
 //
-// in which (Tp)(x)/p(x) is λ for every x at the fixed point, so only the model's error and
-// the noise of the draws of (Tp)(x) (tiltedSampler with u_i = W(x_i, ·)) are left in it;
-// its error comes from the delta method.
+// second order in the model's error and a lower bound, with (Tp)(x) estimated by draws of
+// the bond-tilted proposal (MethodRayleigh). A W that is not symmetric gets the first-order
+// estimate.
 func (t *Trainer) Estimate(n int) (*Estimates, error) {
 	if n == 0 {
 		n = t.cfg.EstimateSamples
@@ -108,10 +115,8 @@ func (t *Trainer) Estimate(n int) (*Estimates, error) {
 		return e, nil
 	}
 
-	// The Rayleigh quotient from the rows of p: λ_R = E_p[Th·(Tp)] / E_p[Th·p]. The
-	// weights b = Th·p_sym are heavy-tailed, so the draws of (Tp)(x) are spent where b is:
-	// row r gets 1 + ⌊D·b_r/Σb⌋ draws for a budget of D = Config.EstimateDraws.
-	logA, logB, lnTh := make([]float64, n), make([]float64, n), make([]float64, n)
+	// The bulk by reweighting: b = Th·p_sym.
+	logB, lnTh := make([]float64, n), make([]float64, n)
 	tapeImg := model.NewTape(t.net)
 	img, lpImg := make([]float64, g*c*rowLen), make([]float64, g*c)
 	for start := 0; start < n; start += c {
@@ -123,6 +128,37 @@ func (t *Trainer) Estimate(n int) (*Estimates, error) {
 			logB[start+r] += lnTh[start+r]
 		}
 	}
+	if e.Bulk, err = sys.EstimateObservables(rows, logB); err != nil && !errors.Is(err, statmech.ErrSamples) {
+		return nil, err
+	}
+
+	switch t.cfg.Estimator {
+	case MethodRayleigh:
+		e.LnLambdaPerSite = t.estimateRayleigh(rows, logB, lnTh, rng)
+		e.Method = MethodRayleigh
+	default:
+		lnLambda, details := t.estimateSMC(t.cfg.EstimateDraws, t.cfg.Threads)
+		e.LnLambdaPerSite, e.Method, e.SMC = lnLambda, MethodSMC, details
+	}
+	if math.IsNaN(e.LnLambdaPerSite.Mean) {
+		return nil, fmt.Errorf("%w: ln λ estimate is NaN", ErrDiverged)
+	}
+	return e, nil
+}
+
+// estimateRayleigh returns the Rayleigh quotient λ_R = E_p[Th·(Tp)] / E_p[Th·p] from the
+// rows of p, with logB = ln(Th·p_sym) and lnTh = ln Th of each row. The weights b are
+// heavy-tailed, so the draws of (Tp)(x) are spent where b is: row r gets 1 + ⌊D·b_r/Σb⌋
+// draws for a budget of D = Config.EstimateDraws.
+func (t *Trainer) estimateRayleigh(rows, logB, lnTh []float64, rng *rand.Rand) statmech.Estimate {
+	sys, size, q := t.sys, t.sys.Size(), t.sys.Q()
+	rowLen := size * q
+	n := len(logB)
+	sym := t.obj.symmetry()
+	g := sym.order()
+	c := min(n, estimateChunk)
+	tapeImg := model.NewTape(t.net)
+	img, lpImg := make([]float64, g*c*rowLen), make([]float64, g*c)
 	draws := allocateDraws(logB, t.cfg.EstimateDraws)
 	lnTp := make([]float64, n)
 	for r := range lnTp {
@@ -159,18 +195,13 @@ func (t *Trainer) Estimate(n int) (*Estimates, error) {
 	if len(src) > 0 {
 		flush()
 	}
+	logA := make([]float64, n)
 	for r := range logA {
 		logA[r] = lnTh[r] + lnTp[r] - math.Log(float64(draws[r]))
 	}
-	v, se = logRatio(logA, logB)
-	e.LnLambdaPerSite, e.Method = statmech.Estimate{Mean: v / L, StdErr: se / L}, MethodRayleigh
-	if e.Bulk, err = sys.EstimateObservables(rows, logB); err != nil && !errors.Is(err, statmech.ErrSamples) {
-		return nil, err
-	}
-	if math.IsNaN(e.LnLambdaPerSite.Mean) {
-		return nil, fmt.Errorf("%w: ln λ estimate is NaN", ErrDiverged)
-	}
-	return e, nil
+	v, se := logRatio(logA, logB)
+	L := float64(size)
+	return statmech.Estimate{Mean: v / L, StdErr: se / L}
 }
 
 // decodeStates writes the state of every site of the one-hot rows x (its largest entry).

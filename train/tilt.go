@@ -32,6 +32,7 @@ type tiltedSampler struct {
 	power   float64   // the target has p(x)^power: 1, or 2 for the bulk-like p²·Th
 	lnW     []float64 // ln W(a,b) at a·q+b
 	lnSeam  []float64 // ln of the seam bond, W or W twisted
+	lnK     []float64 // EXPERIMENT: ln K(a,b) at a·q+b, Markov approximation of p's continuation, nil = none
 	states  []int     // chosen state of site i of row n at n·size+i
 	lw      []float64 // log weight per row
 	msg     []float64 // ln m_i(a) given x_0 = a0, at ((n·q+a0)·size+i)·q+a
@@ -71,6 +72,9 @@ func (ts *tiltedSampler) messages(msg []float64, lnU func(i int) []float64) {
 				mx := math.Inf(-1)
 				for b := 0; b < q; b++ {
 					v := u[b] + ts.lnW[b*q+a] + next[b]
+					if ts.lnK != nil {
+						v += ts.lnK[a*q+b]
+					}
 					if i+1 == size-1 {
 						v += ts.lnSeam[a0*q+b]
 					}
@@ -92,6 +96,18 @@ func (ts *tiltedSampler) messages(msg []float64, lnU func(i int) []float64) {
 // it must not depend on n. Afterwards ts.lw[n] holds the log weight ln w of row n and
 // ts.states its states.
 func (ts *tiltedSampler) sample(tape *model.Tape, dst []float64, batch int, rng *rand.Rand, shared bool, lnU func(n, i int) []float64) {
+	ts.walk(tape, dst, batch, rng, nil, shared, lnU)
+}
+
+// force is sample with the states of the rows given (batch·L values) instead of drawn:
+// afterwards ts.lw[n] holds the log weight ln w = ln p(x)F(x) − ln r(x) of the given row n,
+// from which the proposal's density ln r(x) follows.
+func (ts *tiltedSampler) force(tape *model.Tape, dst []float64, given []int, batch int, shared bool, lnU func(n, i int) []float64) {
+	ts.walk(tape, dst, batch, nil, given, shared, lnU)
+}
+
+// walk is sample (given nil) or force (rng nil).
+func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *rand.Rand, given []int, shared bool, lnU func(n, i int) []float64) {
 	q, size := ts.q, ts.size
 	ts.states = grow(ts.states, batch*size)
 	ts.lw = growZero(ts.lw, batch)
@@ -132,7 +148,12 @@ func (ts *tiltedSampler) sample(tape *model.Tape, dst []float64, batch int, rng 
 				l[a] = math.Exp(l[a] - mx)
 				z += l[a]
 			}
-			pick := categorical(l, rng.Float64()*z)
+			var pick int
+			if given != nil {
+				pick = given[n*size+i]
+			} else {
+				pick = categorical(l, rng.Float64()*z)
+			}
 			if i == 0 {
 				a0 = pick
 			}

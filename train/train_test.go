@@ -220,7 +220,7 @@ func TestEstimateMatchesEnumeration(t *testing.T) {
 		t.Run(b.String(), func(t *testing.T) {
 			const seed = 21
 			sys := isingSystem(t, 0.44, 6, b)
-			tr := newTrainer(t, sys, Config{Hidden: []int{6}, Seed: seed, EstimateSamples: 40000})
+			tr := newTrainer(t, sys, Config{Hidden: []int{6}, Seed: seed, EstimateSamples: 40000, Estimator: MethodRayleigh})
 			rng := rand.New(rand.NewPCG(seed, 2))
 			for k := range tr.Model().Params() {
 				tr.Model().Params()[k] = 0.4 * rng.NormFloat64()

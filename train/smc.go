@@ -1,0 +1,355 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/critsweep/critsweep/model"
+	"github.com/critsweep/critsweep/statmech"
+)
+
+// The projector estimate of ln λ: sequential Monte Carlo over rows (transfer-matrix Monte
+// Carlo with the model as its guide).
+//
+// A population of rows walks up an infinite cylinder. A row x moves to y with the guided
+// kernel ψ(y)·T(y, x)/ψ(x), ψ = Th·p_sym (the left Perron vector when p_sym is exact),
+// drawn by the bond-tilted proposal r(y|x) ∝ p_θ(y)·Th(y)·V(x, y) of tiltedSampler and
+// weighted by the ratio of the kernel to the proposal:
+//
+//	w(x → y) = Th(y)·p_sym(y)·V(x, y) / (p_sym(x)·r(y|x)),   E_r[w] = (T p_sym)(x) / p_sym(x).
+//
+// After every step the population is resampled in proportion to w. The population then
+// settles at ψ·p* (p* the exact Perron vector), where the mean weight is exactly λ,
+// whatever the model: the model sets the variance of the estimate, not its bias. This is
+// the difference from the Rayleigh quotient, whose error is second order in the model's.
+//
+// ln λ is the average over the measured steps of ln(mean weight). Independent replicas,
+// each with its own random stream, give the standard error and run in parallel; their
+// results do not depend on how many run at once. The log of a mean of N weights is biased
+// low by about Var/(2N) per step; the estimate adds back half the variance of each
+// replica's summed log weights (the lognormal correction of an unbiased product
+// estimator) and reports the correction, whose own uncertainty enters the standard error.
+
+// smcReplicas is the number of independent particle systems behind an estimate.
+const smcReplicas = 16
+
+// smcPlan is the shape of one projector estimate.
+type smcPlan struct {
+	particles int // per replica
+	burnIn    int // steps before measuring
+	steps     int // measured steps per replica
+}
+
+// planSMC shares a budget of draws (row proposals, all replicas together) among particles
+// and steps for a row of size sites. The burn-in is max(8, L) steps: the slowest mode of
+// the symmetric sector decays like e^{−2π t/L} at criticality, and the population starts
+// close to the bulk, so L steps leave it far below the noise.
+func planSMC(draws, size int) smcPlan {
+	burn := max(8, size)
+	perReplica := max(draws/smcReplicas, 1)
+	// Enough steps to average over the rows' correlation, the rest in particles, which
+	// also keeps the per-step bias Var/(2N) small.
+	steps := max(4*burn, 32)
+	particles := perReplica / (steps + burn)
+	if particles < 256 {
+		particles = 256
+		steps = max(perReplica/particles-burn, 8)
+	}
+	return smcPlan{particles: particles, burnIn: burn, steps: steps}
+}
+
+// SMCDetails describe a projector estimate.
+type SMCDetails struct {
+	// Replicas, Particles (per replica), BurnIn and Steps (measured, per replica) are its
+	// shape; Draws = Replicas·Particles·(BurnIn+Steps) proposals in all.
+	Replicas, Particles, BurnIn, Steps, Draws int
+	// BiasCorrection is what the lognormal correction added to ln λ / L.
+	BiasCorrection float64
+	// WeightSpread is the standard deviation of ln w over the measured proposals: the
+	// model's and the proposal's error together (0 for an exact guide and proposal).
+	WeightSpread float64
+}
+
+// smcReplica is one particle system.
+//
+// The proposal is a mixture over the shift group G of the bond weight: p_sym averages the
+// images p_θ(x+k), and a trained p_θ usually favours one of them (it may learn one
+// ordered state, and the average makes up the rest), so the proposal of a row y above x
+// draws image k with the responsibility ρ_k(x) = p_θ(x+k)/Σ_k' p_θ(x+k'), then z from
+// p_θ tilted by the bonds to x+k, and sets y = z − k:
+//
+//	r(y|x) = Σ_k ρ_k(x)·r_θ(y+k | x+k).
+//
+// Every term of the mixture is evaluated (one pass of the network on each image of y, as
+// p_sym needs anyway), so that the weight is exact.
+type smcReplica struct {
+	sys     *statmech.System
+	sym     symmetry
+	n, size int
+	tilt    *tiltedSampler
+	tapeP   *model.Tape
+	tapeImg *model.Tape
+	z       []float64 // sampled images, one-hot
+	img     []float64 // the other images, one-hot
+	states  []int     // particles' states, n·size
+	next    []int     // scratch for resampling
+	ystates []int     // new rows' states, n·size
+	others  []int     // states of the other images, (|G|−1)·n·size
+	comp    []int     // the image each particle's proposal came from
+	lpImg   []float64 // ln p_θ(x+k) of the particles at k·n+j
+	lpNext  []float64 // ln p_θ(y+k) of the new rows, and scratch for resampling
+	lwImg   []float64 // ln w of the tilted proposal for each image of y, k·n+j
+	lw      []float64 // log weights of the last step
+	lpZ     []float64
+	lpO     []float64
+	cum     []float64
+	idx     []int
+	logG    float64
+}
+
+func newSMCReplica(sys *statmech.System, net *model.Model, sym symmetry, n int) *smcReplica {
+	size, q := sys.Size(), sys.Q()
+	rowLen := size * q
+	g := sym.order()
+	return &smcReplica{
+		sys: sys, sym: sym, n: n, size: size,
+		tilt:    newTiltedSampler(sys, 1),
+		tapeP:   model.NewTape(net),
+		tapeImg: model.NewTape(net),
+		z:       make([]float64, n*rowLen),
+		img:     make([]float64, max(g-1, 1)*n*rowLen),
+		states:  make([]int, n*size),
+		next:    make([]int, n*size),
+		ystates: make([]int, n*size),
+		others:  make([]int, max(g-1, 1)*n*size),
+		comp:    make([]int, n),
+		lpImg:   make([]float64, g*n),
+		lpNext:  make([]float64, g*n),
+		lwImg:   make([]float64, g*n),
+		lw:      make([]float64, n),
+		lpZ:     make([]float64, n),
+		lpO:     make([]float64, max(g-1, 1)*n),
+		cum:     make([]float64, n),
+		idx:     make([]int, n),
+		logG:    math.Log(float64(g)),
+	}
+}
+
+// shiftState is state a moved by the k-th shift of the group.
+func (r *smcReplica) shiftState(a, k int) int { return (a + r.sym.shifts[k]) % r.sym.q }
+
+// lpSym is ln p_sym of particle j from ln p_θ of its images in lp (k·n+j).
+func (r *smcReplica) lpSym(lp []float64, j int) float64 {
+	acc := math.Inf(-1)
+	for k := range r.sym.shifts {
+		acc = logAddExp(acc, lp[k*r.n+j])
+	}
+	return acc - r.logG
+}
+
+// start draws the first population from the bulk-like proposal (tiltedSampler with target
+// Th·p_θ², reweighted to Th·p_sym²) and resamples it.
+func (r *smcReplica) start(rng *rand.Rand) {
+	init := newTiltedSampler(r.sys, 2)
+	zeros := make([]float64, r.sys.Q())
+	init.sample(r.tapeP, r.z, r.n, rng, true, func(int, int) []float64 { return zeros })
+	copy(r.states, init.states)
+	r.imagesLogProb(r.lpImg, r.states)
+	for j := range r.lw {
+		r.lw[j] = init.lw[j] + 2*(r.lpSym(r.lpImg, j)-r.lpImg[j])
+	}
+	r.resample(rng)
+}
+
+// imagesLogProb writes ln p_θ of every image of the rows with the given states to dst
+// (k·n+j).
+func (r *smcReplica) imagesLogProb(dst []float64, states []int) {
+	q, size, n := r.sys.Q(), r.size, r.n
+	rowLen := size * q
+	x := r.img[:n*rowLen]
+	for k := range r.sym.shifts {
+		clear(x)
+		for j := range n {
+			for i := range size {
+				x[j*rowLen+i*q+r.shiftState(states[j*size+i], k)] = 1
+			}
+		}
+		r.tapeImg.LogProb(dst[k*n:(k+1)*n], x)
+	}
+}
+
+// step moves every particle one row up, leaves the log weights in r.lw, resamples, and
+// returns ln of the mean weight.
+func (r *smcReplica) step(rng *rand.Rand) float64 {
+	q, size, n := r.sys.Q(), r.size, r.n
+	g := r.sym.order()
+	lnW := r.tilt.lnW
+	// The image each proposal comes from, by the responsibilities of the particle.
+	for j := range n {
+		lps := r.lpSym(r.lpImg, j) + r.logG
+		u := rng.Float64()
+		r.comp[j] = g - 1
+		for k := range g {
+			u -= math.Exp(r.lpImg[k*n+j] - lps)
+			if u < 0 {
+				r.comp[j] = k
+				break
+			}
+		}
+	}
+	// z = y + k from p_θ tilted by the bonds to x + k.
+	r.tilt.sample(r.tapeP, r.z, n, rng, false, func(j, i int) []float64 {
+		s := r.shiftState(r.states[j*size+i], r.comp[j])
+		return lnW[s*q : (s+1)*q]
+	})
+	r.tapeP.SampleLogProb(r.lpZ)
+	for j := range n {
+		k := r.comp[j]
+		inv := (q - r.sym.shifts[k]) % q
+		for i := range size {
+			r.ystates[j*size+i] = (r.tilt.states[j*size+i] + inv) % q
+		}
+		r.lpNext[k*n+j] = r.lpZ[j]
+		r.lwImg[k*n+j] = r.tilt.lw[j]
+	}
+	// The other images of y, forced through the proposal of their component.
+	if g > 1 {
+		m := 0
+		owner := func(row int) (j, k int) { // row m of the forced batch
+			j = row % n
+			k = row / n
+			if k >= r.comp[j] {
+				k++
+			}
+			return j, k
+		}
+		for row := range (g - 1) * n {
+			j, k := owner(row)
+			for i := range size {
+				r.others[row*size+i] = r.shiftState(r.ystates[j*size+i], k)
+			}
+			m++
+		}
+		r.tilt.force(r.tapeImg, nil, r.others[:m*size], m, false, func(row, i int) []float64 {
+			j, k := owner(row)
+			s := r.shiftState(r.states[j*size+i], k)
+			return lnW[s*q : (s+1)*q]
+		})
+		r.tapeImg.SampleLogProb(r.lpO[:m])
+		for row := range m {
+			j, k := owner(row)
+			r.lpNext[k*n+j] = r.lpO[row]
+			r.lwImg[k*n+j] = r.tilt.lw[row]
+		}
+	}
+	// ln w = ln p_sym(y) − ln p_sym(x) − ln Σ_k ρ_k(x)·p_θ(y+k)/w_k.
+	for j := range n {
+		lpsX := r.lpSym(r.lpImg, j) + r.logG
+		mix := math.Inf(-1)
+		for k := range g {
+			mix = logAddExp(mix, r.lpImg[k*n+j]-lpsX+r.lpNext[k*n+j]-r.lwImg[k*n+j])
+		}
+		r.lw[j] = r.lpSym(r.lpNext, j) - r.lpSym(r.lpImg, j) - mix
+	}
+	r.states, r.ystates = r.ystates, r.states
+	r.lpImg, r.lpNext = r.lpNext, r.lpImg
+	m := logMeanExp(r.lw)
+	r.resample(rng)
+	return m
+}
+
+// resample replaces the population by n particles drawn in proportion to exp(r.lw), by
+// systematic resampling (one uniform number).
+func (r *smcReplica) resample(rng *rand.Rand) {
+	n, size := r.n, r.size
+	mx := math.Inf(-1)
+	for _, v := range r.lw {
+		mx = math.Max(mx, v)
+	}
+	var tot float64
+	for k, v := range r.lw {
+		tot += math.Exp(v - mx)
+		r.cum[k] = tot
+	}
+	step := tot / float64(n)
+	u := rng.Float64() * step
+	j := 0
+	for k := range n {
+		for j < n-1 && r.cum[j] <= u {
+			j++
+		}
+		r.idx[k] = j
+		u += step
+	}
+	for k, j := range r.idx {
+		copy(r.next[k*size:(k+1)*size], r.states[j*size:(j+1)*size])
+		for s := range r.sym.shifts {
+			r.lpNext[s*n+k] = r.lpImg[s*n+j]
+		}
+	}
+	r.states, r.next = r.next, r.states
+	r.lpImg, r.lpNext = r.lpNext, r.lpImg
+}
+
+// smcResult is what one replica measured.
+type smcResult struct {
+	sum          float64 // Σ_t ln mean_t over the measured steps
+	sumLw, sumL2 float64 // Σ ln w and Σ (ln w)² over the measured proposals
+	count        int     // measured proposals
+}
+
+// run burns in and measures one replica.
+func (r *smcReplica) run(plan smcPlan, rng *rand.Rand) smcResult {
+	var res smcResult
+	r.start(rng)
+	for range plan.burnIn {
+		r.step(rng)
+	}
+	for range plan.steps {
+		res.sum += r.step(rng)
+		for _, v := range r.lw { // resampling reads r.lw, it does not change it
+			res.sumLw += v
+			res.sumL2 += v * v
+		}
+		res.count += len(r.lw)
+	}
+	return res
+}
+
+// estimateSMC runs the projector estimate with a budget of draws, spread over threads
+// goroutines; the result does not depend on threads.
+func (t *Trainer) estimateSMC(draws, threads int) (statmech.Estimate, SMCDetails) {
+	plan := planSMC(draws, t.sys.Size())
+	sym := t.obj.symmetry()
+	results := make([]smcResult, smcReplicas)
+	parallelFor(smcReplicas, threads, func(k int) {
+		rng := rand.New(rand.NewPCG(t.cfg.Seed^uint64(k+1)*0x9e3779b97f4a7c15, streamEstimate))
+		r := newSMCReplica(t.sys, t.net, sym, plan.particles)
+		results[k] = r.run(plan, rng)
+	})
+	L := float64(t.sys.Size())
+	T := float64(plan.steps)
+	sums := make([]float64, smcReplicas)
+	var sumLw, sumL2 float64
+	var count int
+	for k, res := range results {
+		sums[k] = res.sum
+		sumLw += res.sumLw
+		sumL2 += res.sumL2
+		count += res.count
+	}
+	mean, se := meanStderr(sums)
+	varSum := se * se * smcReplicas // the variance of one replica's Σ_t ln mean_t
+	correction := varSum / 2
+	lw := sumLw / float64(count)
+	d := SMCDetails{
+		Replicas: smcReplicas, Particles: plan.particles, BurnIn: plan.burnIn, Steps: plan.steps,
+		Draws:          smcReplicas * plan.particles * (plan.burnIn + plan.steps),
+		BiasCorrection: correction / T / L,
+		WeightSpread:   math.Sqrt(math.Max(0, sumL2/float64(count)-lw*lw)),
+	}
+	// The correction is known only as well as the replicas' variance: add its standard
+	// error, correction·√(2/(R−1)), to the estimate's.
+	seCorr := correction * math.Sqrt(2/float64(smcReplicas-1))
+	return statmech.Estimate{Mean: (mean + correction) / T / L, StdErr: math.Hypot(se, seCorr) / T / L}, d
+}
