@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,7 +123,11 @@ func runScript(t *testing.T, file string) {
 		for _, l := range comments[i] {
 			b.WriteString(l + "\n")
 		}
-		got := strings.TrimRight(h.run(c.cmd), "\n")
+		got, err := h.run(c.cmd)
+		if err != nil {
+			t.Fatalf("%s:%d: %s: %v", file, c.line, c.cmd, err)
+		}
+		got = strings.TrimRight(got, "\n")
 		if *rewrite {
 			fmt.Fprintf(&b, "%s\n----\n%s\n\n", c.cmd, got)
 			continue
@@ -168,14 +173,80 @@ func (h *harness) newCoordinator() *Coordinator {
 	return c
 }
 
-// args parses key=value words (a value may be "quoted").
-func parseArgs(words []string) map[string]string {
-	m := map[string]string{}
+// scriptArgs are the key=value arguments of one script command. Each command reads the
+// keys it knows; a key no command reads, a word that is not key=value, a value that does
+// not parse or a required key that is missing is an error, so that a typo such as
+// epcoh=1 fails the script instead of being rewritten into its expected output (raft's
+// datadriven handlers fail on an unknown argument the same way).
+type scriptArgs struct {
+	m    map[string]string
+	used map[string]bool
+	err  error
+}
+
+// parseArgs parses key=value words (a value may be "quoted").
+func parseArgs(words []string) *scriptArgs {
+	a := &scriptArgs{m: map[string]string{}, used: map[string]bool{}}
 	for _, w := range words {
-		k, v, _ := strings.Cut(w, "=")
-		m[k] = strings.Trim(v, `"`)
+		k, v, ok := strings.Cut(w, "=")
+		if !ok || k == "" {
+			a.fail(fmt.Errorf("argument %q is not key=value", w))
+			continue
+		}
+		if _, dup := a.m[k]; dup {
+			a.fail(fmt.Errorf("argument %s given twice", k))
+		}
+		a.m[k] = strings.Trim(v, `"`)
 	}
-	return m
+	return a
+}
+
+func (a *scriptArgs) fail(err error) {
+	if a.err == nil {
+		a.err = err
+	}
+}
+
+// str returns the value of key, and whether it was given.
+func (a *scriptArgs) str(key string) (string, bool) {
+	a.used[key] = true
+	v, ok := a.m[key]
+	return v, ok
+}
+
+// uint returns the value of key as an unsigned integer of bits bits; def when it is not
+// given and required is false.
+func (a *scriptArgs) uint(key string, bits int, required bool, def uint64) uint64 {
+	v, ok := a.str(key)
+	if !ok {
+		if required {
+			a.fail(fmt.Errorf("argument %s is required", key))
+		}
+		return def
+	}
+	n, err := strconv.ParseUint(v, 10, bits)
+	if err != nil {
+		a.fail(fmt.Errorf("argument %s=%s: %v", key, v, err))
+	}
+	return n
+}
+
+// check returns the first parse error, or an error naming an argument no one read.
+func (a *scriptArgs) check() error {
+	if a.err != nil {
+		return a.err
+	}
+	var unknown []string
+	for k := range a.m {
+		if !a.used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("unknown argument %s", strings.Join(unknown, ", "))
+	}
+	return nil
 }
 
 // splitWords splits a command line on spaces outside double quotes.
@@ -207,150 +278,183 @@ func (h *harness) rel(ts time.Time) string {
 	return "+" + ts.Sub(h.start).String()
 }
 
-func (h *harness) ref(a map[string]string) (*critsweepv1.TaskRef, uint64) {
-	sweep := h.sweep
-	if s, ok := a["sweep"]; ok {
-		sweep = s
-	}
-	index, _ := strconv.ParseUint(a["task"], 10, 32)
-	epoch, _ := strconv.ParseUint(a["epoch"], 10, 64)
-	return &critsweepv1.TaskRef{SweepId: sweep, Index: uint32(index)}, epoch
+// ref reads task= (required), epoch= (required) and sweep= (default: the last sweep
+// submitted).
+func (h *harness) ref(a *scriptArgs) (*critsweepv1.TaskRef, uint64) {
+	index := a.uint("task", 32, true, 0)
+	epoch := a.uint("epoch", 64, true, 0)
+	return &critsweepv1.TaskRef{SweepId: h.sweepArg(a), Index: uint32(index)}, epoch
 }
 
 func errText(err error) string { return "error: " + err.Error() }
 
-func (h *harness) run(line string) string {
-	ctx := context.Background()
+// run runs one script command and returns what it prints, or an error when the command
+// itself is wrong: unknown, or with an argument that is unknown, malformed or missing.
+func (h *harness) run(line string) (string, error) {
 	words := splitWords(line)
+	if len(words) == 0 {
+		return "", fmt.Errorf("empty command")
+	}
 	a := parseArgs(words[1:])
-	switch words[0] {
+	if words[0] == "advance" {
+		a = &scriptArgs{m: map[string]string{}, used: map[string]bool{}}
+	}
+	out, known := h.exec(words[0], a, words[1:])
+	if !known {
+		return "", fmt.Errorf("unknown command %q", words[0])
+	}
+	if err := a.check(); err != nil {
+		return "", fmt.Errorf("%s: %w", words[0], err)
+	}
+	return out, nil
+}
+
+// exec runs the command name with its arguments; known is false for a name it does not
+// know.
+func (h *harness) exec(name string, a *scriptArgs, words []string) (out string, known bool) {
+	ctx := context.Background()
+	switch name {
 	case "submit":
-		n, _ := strconv.Atoi(a["tasks"])
-		attempts, _ := strconv.Atoi(a["max_attempts"])
-		spec := testSpec(a["name"], n)
-		spec.MaxAttempts = uint32(attempts)
-		if b, ok := a["boundary"]; ok {
+		name, _ := a.str("name")
+		n := a.uint("tasks", 16, true, 0)
+		spec := testSpec(name, int(n))
+		spec.MaxAttempts = uint32(a.uint("max_attempts", 32, false, 0))
+		if b, ok := a.str("boundary"); ok {
 			spec.Boundary = strings.Split(b, ",")
 		}
 		resp, err := h.c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
 		h.sweep = resp.GetSweepId()
-		return fmt.Sprintf("sweep %s: %d tasks", resp.GetSweepId(), resp.GetTasks())
+		return fmt.Sprintf("sweep %s: %d tasks", resp.GetSweepId(), resp.GetTasks()), true
 	case "lease":
-		resp, err := h.c.LeaseTask(ctx, &critsweepv1.LeaseTaskRequest{Worker: a["worker"]})
+		worker, _ := a.str("worker")
+		resp, err := h.c.LeaseTask(ctx, &critsweepv1.LeaseTaskRequest{Worker: worker})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
 		if !resp.GetLeased() {
-			return "none, retry after " + resp.GetRetryAfter().AsDuration().String()
+			return "none, retry after " + resp.GetRetryAfter().AsDuration().String(), true
 		}
 		s := fmt.Sprintf("%s epoch=%d expires=%s beta=%v size=%d boundary=%s", refString(resp.GetRef()), resp.GetEpoch(),
 			h.rel(resp.GetExpires().AsTime()), resp.GetSpec().GetBeta(), resp.GetSpec().GetSize(), resp.GetSpec().GetBoundary())
 		if cp := resp.GetCheckpoint(); cp != nil {
 			s += fmt.Sprintf(" checkpoint=step %d", cp.GetStep())
 		}
-		return s
+		return s, true
 	case "heartbeat":
 		ref, epoch := h.ref(a)
-		step, _ := strconv.ParseUint(a["step"], 10, 64)
+		step := a.uint("step", 64, false, 0)
 		resp, err := h.c.Heartbeat(ctx, &critsweepv1.HeartbeatRequest{Ref: ref, Epoch: epoch,
 			Progress: &critsweepv1.Progress{Step: step}})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
 		if resp.GetCancelled() {
-			return "cancelled: stop the task"
+			return "cancelled: stop the task", true
 		}
-		return "ok, expires=" + h.rel(resp.GetExpires().AsTime())
+		return "ok, expires=" + h.rel(resp.GetExpires().AsTime()), true
 	case "checkpoint":
 		ref, epoch := h.ref(a)
-		step, _ := strconv.ParseUint(a["step"], 10, 64)
+		step := a.uint("step", 64, true, 0)
 		resp, err := h.c.UploadCheckpoint(ctx, ref, epoch, &critsweepv1.Checkpoint{Version: 1, Step: step, Params: []float64{1, 2}})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
-		return fmt.Sprintf("ok, %d bytes", resp.GetBytes())
+		return fmt.Sprintf("ok, %d bytes", resp.GetBytes()), true
 	case "complete":
 		ref, epoch := h.ref(a)
-		steps, _ := strconv.ParseUint(a["steps"], 10, 64)
+		steps := a.uint("steps", 64, false, 0)
 		_, err := h.c.CompleteTask(ctx, &critsweepv1.CompleteTaskRequest{Ref: ref, Epoch: epoch,
 			Result: &critsweepv1.Result{Steps: steps}})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
-		return "ok"
+		return "ok", true
 	case "fail", "release":
 		ref, epoch := h.ref(a)
-		_, err := h.c.FailTask(ctx, &critsweepv1.FailTaskRequest{Ref: ref, Epoch: epoch, Reason: a["reason"],
-			Release: words[0] == "release"})
+		reason, _ := a.str("reason")
+		_, err := h.c.FailTask(ctx, &critsweepv1.FailTaskRequest{Ref: ref, Epoch: epoch, Reason: reason,
+			Release: name == "release"})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
-		return "ok"
+		return "ok", true
 	case "advance":
-		d, err := time.ParseDuration(words[1])
+		// advance DURATION: the one positional argument of the scripts.
+		if len(words) != 1 {
+			a.fail(fmt.Errorf("want one duration, e.g. advance 30s"))
+			return "", true
+		}
+		d, err := time.ParseDuration(words[0])
 		if err != nil {
-			h.t.Fatal(err)
+			a.fail(err)
+			return "", true
 		}
 		h.clock.Advance(d)
-		return "now " + h.rel(h.clock.Now())
+		return "now " + h.rel(h.clock.Now()), true
 	case "expire":
 		n, err := h.c.ExpireLeases(ctx)
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
-		return fmt.Sprintf("%d expired", n)
+		return fmt.Sprintf("%d expired", n), true
 	case "cancel":
 		resp, err := h.c.CancelSweep(ctx, &critsweepv1.CancelSweepRequest{SweepId: h.sweepArg(a)})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
-		return statusLine(resp.GetStatus())
+		return statusLine(resp.GetStatus()), true
 	case "extend":
 		grid := &critsweepv1.Grid{Beta: &critsweepv1.Axis{}, Size: []uint32{4}, Tau: []float64{1}}
-		for _, s := range strings.Split(a["beta"], ",") {
-			x, _ := strconv.ParseFloat(s, 64)
+		betas, ok := a.str("beta")
+		if !ok {
+			a.fail(fmt.Errorf("argument beta is required"))
+		}
+		for _, s := range strings.Split(betas, ",") {
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				a.fail(fmt.Errorf("argument beta=%s: %v", betas, err))
+			}
 			grid.Beta.Values = append(grid.Beta.Values, x)
 		}
 		resp, err := h.c.ExtendSweep(ctx, &critsweepv1.ExtendSweepRequest{SweepId: h.sweepArg(a), Grid: grid})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
-		return fmt.Sprintf("added %d; %s", resp.GetAdded(), statusLine(resp.GetStatus()))
+		return fmt.Sprintf("added %d; %s", resp.GetAdded(), statusLine(resp.GetStatus())), true
 	case "status":
 		resp, err := h.c.GetSweep(ctx, &critsweepv1.GetSweepRequest{SweepId: h.sweepArg(a)})
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
-		return statusLine(resp.GetStatus())
+		return statusLine(resp.GetStatus()), true
 	case "tasks":
-		return h.tasks(h.sweepArg(a))
+		return h.tasks(h.sweepArg(a)), true
 	case "results":
 		all, err := AllResults(ctx, h.c, h.sweepArg(a))
 		if err != nil {
-			return errText(err)
+			return errText(err), true
 		}
 		var b strings.Builder
 		for _, r := range all {
 			fmt.Fprintf(&b, "%s epoch=%d attempts=%d steps=%d\n", refString(r.GetRef()), r.GetEpoch(), r.GetAttempts(), r.GetResult().GetSteps())
 		}
 		if len(all) == 0 {
-			return "no results"
+			return "no results", true
 		}
-		return b.String()
+		return b.String(), true
 	case "restart":
 		h.c.Close()
 		h.c = h.newCoordinator()
-		return "restarted"
+		return "restarted", true
 	}
-	h.t.Fatalf("unknown command %q", line)
-	return ""
+	return "", false
 }
 
-func (h *harness) sweepArg(a map[string]string) string {
-	if s, ok := a["sweep"]; ok {
+func (h *harness) sweepArg(a *scriptArgs) string {
+	if s, ok := a.str("sweep"); ok {
 		return s
 	}
 	return h.sweep
@@ -408,3 +512,29 @@ func testSpec(name string, n int) *critsweepv1.SweepSpec {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestScriptHarnessRefusesMistakes checks that a mistake in a script command is an error
+// of the harness, not output that -rewrite would make the new expected text.
+func TestScriptHarnessRefusesMistakes(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.run("submit name=s tasks=2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ cmd, want string }{
+		{"heartbeat task=0 epoch=1 epcoh=1", "unknown argument epcoh"},
+		{"heartbeat task=0", "argument epoch is required"},
+		{"complete task=x epoch=1", "argument task=x"},
+		{"lease worker=w1 slot", `argument "slot" is not key=value`},
+		{"lease worker=w1 worker=w2", "argument worker given twice"},
+		{"submit name=t tasks=2 boundry=twisted", "unknown argument boundry"},
+		{"advance", "want one duration"},
+		{"advance 3x", "advance"},
+		{"extend beta=0.1,zero", "argument beta=0.1,zero"},
+		{"leese worker=w1", `unknown command "leese"`},
+	} {
+		_, err := h.run(tt.cmd)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%q) = %v, want an error saying %q", tt.cmd, err, tt.want)
+		}
+	}
+}
