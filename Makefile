@@ -48,7 +48,7 @@ chaos-short:
 # fuzz runs every fuzz target for FUZZTIME each; new failing inputs land in testdata/fuzz.
 FUZZTIME ?= 5m
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./coordinator
+	go test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./spec
 	go test -run '^$$' -fuzz '^FuzzHandlers$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./coordinator
 	go test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./train
 	go test -run '^$$' -fuzz '^FuzzRecords$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./store

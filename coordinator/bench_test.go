@@ -11,6 +11,7 @@ import (
 	"time"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -32,7 +33,7 @@ func BenchmarkLeaseComplete(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for left := b.N; left > 0; {
-		n := min(left, DefaultMaxTasks)
+		n := min(left, spec.MaxTasks)
 		if _, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: testSpec("bench", n)}); err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
@@ -40,7 +41,7 @@ type DialOptions struct {
 
 // Client calls a coordinator over gRPC. It implements API with the errors of the
 // Coordinator: errors.Is(err, ErrStaleEpoch) holds for a stale epoch, errors.As finds a
-// *SpecError for an invalid spec, and status.Code still gives the gRPC code. It is safe
+// *spec.Error for an invalid spec, and status.Code still gives the gRPC code. It is safe
 // for concurrent use.
 type Client struct {
 	conn      *grpc.ClientConn
@@ -157,7 +158,7 @@ func (c *Client) Heartbeat(ctx context.Context, req *critsweepv1.HeartbeatReques
 // UploadCheckpoint encodes cp and streams it in chunks of DialOptions.ChunkSize, the
 // first naming the task, epoch, step and size.
 func (c *Client) UploadCheckpoint(ctx context.Context, ref *critsweepv1.TaskRef, epoch uint64, cp *critsweepv1.Checkpoint) (*critsweepv1.UploadCheckpointResponse, error) {
-	data, err := marshalDeterministic(cp)
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(cp)
 	if err != nil {
 		return nil, fmt.Errorf("encode checkpoint: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -52,7 +53,7 @@ type Options struct {
 	RetryAfter time.Duration
 
 	// MaxTasksPerSweep bounds a sweep's grid, extensions included. Zero means
-	// DefaultMaxTasks (100000).
+	// spec.MaxTasks (100000).
 	MaxTasksPerSweep int
 
 	// MaxCheckpointBytes bounds an encoded checkpoint. Zero means DefaultMaxCheckpointBytes
@@ -124,7 +125,7 @@ func New(db *store.DB, clock Clock, o *Options) (*Coordinator, error) {
 		opts.RetryAfter = DefaultRetryAfter
 	}
 	if opts.MaxTasksPerSweep <= 0 {
-		opts.MaxTasksPerSweep = DefaultMaxTasks
+		opts.MaxTasksPerSweep = spec.MaxTasks
 	}
 	if opts.MaxCheckpointBytes <= 0 {
 		opts.MaxCheckpointBytes = DefaultMaxCheckpointBytes

@@ -3,12 +3,10 @@
 // checkpoints in a store, so that a sweep survives the death of any worker and of the
 // coordinator itself.
 //
-// It has three layers:
+// What a spec means — its schema, defaults, rules and the expansion of its grid into
+// tasks — is package spec's; the coordinator validates and expands with it. It has two
+// layers:
 //
-//   - Specs and grids, pure: ParseSpec reads the YAML a user writes (strictly),
-//     ValidateSpec says which fields break which rule (a *SpecError), Expand lists the
-//     tasks of a grid in a fixed order, each with a seed (TaskSeed) derived from the
-//     sweep's seed and its point, so that a task's result is reproducible anywhere.
 //   - The lease state machine, pure: pending → leased → done | failed | cancelled, and
 //     leased → pending when a lease expires or is given back. Each lease has an epoch
 //     (fencing token) and every worker call names task and epoch; a stale epoch is
@@ -40,7 +38,7 @@
 //	}
 //	defer c.Close()
 //
-//	spec, err := coordinator.ParseSpec(yamlBytes) // a *SpecError names the bad field
+//	spec, err := spec.Parse(yamlBytes) // a *spec.Error names the bad field
 //	if err != nil {
 //		return err
 //	}

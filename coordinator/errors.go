@@ -1,13 +1,17 @@
 package coordinator
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/critsweep/critsweep/spec"
+)
 
 // These errors are returned by Coordinator methods, and by Client methods when the server
 // returned them; the gRPC server maps each to a status code.
 var (
-	// ErrInvalidSpec is wrapped by a *SpecError when a sweep spec or grid cannot be parsed
-	// or breaks a rule (InvalidArgument).
-	ErrInvalidSpec = errors.New("invalid sweep spec")
+	// ErrInvalidSpec is spec.ErrInvalid, wrapped by a *spec.Error, when a sweep spec or
+	// grid breaks a rule (InvalidArgument).
+	ErrInvalidSpec = spec.ErrInvalid
 
 	// ErrInvalidRequest is returned when a request lacks a field it needs or holds a value
 	// out of range (InvalidArgument).

@@ -2,7 +2,6 @@ package coordinator_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"log/slog"
@@ -11,52 +10,9 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
-
-func ExampleParseSpec() {
-	spec, err := coordinator.ParseSpec([]byte(`
-name: ising-critical
-model: {kind: ising}
-boundary: [periodic, twisted]
-grid:
-  beta: {from: 0.40, to: 0.48, step: 0.02}
-  size: [8, 12]
-  tau: [1.0]
-network: {hidden: [32, 32]}
-training: {objective: default, steps: 4000, batch: 256, learning_rate: 1e-3, seed: 1}
-`))
-	if err != nil {
-		log.Fatal(err)
-	}
-	tasks, err := coordinator.Expand(spec)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(len(tasks), "tasks")
-	for _, t := range tasks[:3] {
-		fmt.Printf("L=%d β=%v τ=%v %s\n", t.GetSize(), t.GetBeta(), t.GetTau(), t.GetBoundary())
-	}
-
-	_, err = coordinator.ParseSpec([]byte(`
-model: {kind: potts, q: 1}
-grid: {beta: [1.0], size: [6], tau: [0.3]}
-training: {steps: 100, batch: 0, learning_rate: 1e-3}
-`))
-	var se *coordinator.SpecError
-	if errors.As(err, &se) {
-		for _, v := range se.Violations {
-			fmt.Printf("%s: %s\n", v.Field, v.Description)
-		}
-	}
-	// Output:
-	// 20 tasks
-	// L=8 β=0.4 τ=1 periodic
-	// L=8 β=0.4 τ=1 twisted
-	// L=8 β=0.42 τ=1 periodic
-	// model.q: must be in [2, 64] for potts, got 1
-	// training.batch: must be in [1, 1048576], got 0
-}
 
 // Example runs a sweep of two tasks in-process: a worker leases each task and
 // completes it, and a second completion of the same lease is acknowledged.
@@ -78,16 +34,17 @@ func Example() {
 	defer c.Close()
 	ctx := context.Background()
 
-	spec, err := coordinator.ParseSpec([]byte(`
+	sweep, err := spec.Parse([]byte(`
 name: tiny
 model: {kind: ising}
-grid: {beta: [0.40, 0.44], size: [4], tau: [1]}
-training: {steps: 10, batch: 16, learning_rate: 0.01, seed: 7}
+boundary: periodic
+grid: {beta: [0.40, 0.44], size: [4]}
+training: {steps: 10, seed: 7}
 `))
 	if err != nil {
 		log.Fatal(err)
 	}
-	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		log.Fatal(err)
 	}

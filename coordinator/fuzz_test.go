@@ -21,54 +21,14 @@ import (
 	"github.com/critsweep/critsweep/store"
 )
 
-// The fuzz targets of this file feed the coordinator what a careless or hostile client
-// could send: any YAML as a spec, any bytes as a request message. Errors are expected;
+// The fuzz target of this file feeds the coordinator what a careless or hostile client
+// could send: any bytes as a request message (spec's FuzzParse feeds it any YAML). Errors are expected;
 // a panic, an Internal status for a caller's mistake, or a database that fails its
 // consistency check afterwards is a bug. Run one with
 //
 //	go test -run '^$' -fuzz FuzzHandlers -fuzztime 5m ./coordinator
 //
 // Seed corpora live in testdata/fuzz/FuzzX.
-
-// FuzzParseSpec parses arbitrary YAML as a sweep spec. An accepted spec must validate
-// and expand; a refused one must wrap ErrInvalidSpec.
-func FuzzParseSpec(f *testing.F) {
-	for _, s := range []string{
-		"name: x\nmodel: {kind: ising}\ngrid: {beta: [0.44], size: [4], tau: [1.0]}\ntraining: {steps: 10, batch: 16, learning_rate: 1e-3}\n",
-		"name: ising-critical\nmodel: {kind: ising}\nboundary: [periodic, twisted]\ngrid:\n  beta: {from: 0.40, to: 0.48, step: 0.005}\n  size: [6, 8, 10, 12, 16]\n  tau: [1.0]\nnetwork: {hidden: [32, 32]}\ntraining: {objective: default, steps: 4000, batch: 256, learning_rate: 1e-3, seed: 1}\n",
-		"name: potts\nmodel: {kind: potts, q: 3}\nboundary: twisted\ngrid: {beta: 1.0, size: {from: 4, to: 8, step: 2}, tau: 0.5}\ntraining: {objective: gumbel-rkl, steps: 5, batch: 4, learning_rate: 1e-2}\n",
-		"name: c\nmodel: {kind: custom, bond_weight: [[2.0, 0.5], [0.5, 2.0]]}\ngrid: {beta: [1], size: [3], tau: [1]}\ntraining: {steps: 1, batch: 1, learning_rate: 1}\nmax_attempts: 5\n",
-		"{\"name\": \"json\", \"model\": {\"kind\": \"clock\", \"q\": 4}, \"grid\": {\"beta\": [0.5], \"size\": [2], \"tau\": [1]}, \"training\": {\"steps\": 1, \"batch\": 1, \"learning_rate\": 0.1}}",
-		"name: bad\nmodel: {kind: ising}\ngrid: {beta: [], size: [1], tau: [-1, 2]}\ntraining: {steps: 0}\n",
-		"a: &a [*a]\n",
-		"---\n---\n",
-		"",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		spec, err := ParseSpec(data)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidSpec) {
-				t.Fatalf("ParseSpec error does not wrap ErrInvalidSpec: %v", err)
-			}
-			if spec != nil {
-				t.Fatalf("ParseSpec returned a spec with its error %v", err)
-			}
-			return
-		}
-		if err := ValidateSpec(spec); err != nil {
-			t.Fatalf("ParseSpec accepted a spec that ValidateSpec refuses: %v", err)
-		}
-		specs, err := Expand(spec)
-		if err != nil {
-			t.Fatalf("Expand of an accepted spec: %v", err)
-		}
-		if b := max(len(spec.GetBoundary()), 1); len(specs) == 0 || len(specs) > DefaultMaxTasks*b {
-			t.Fatalf("accepted spec expands to %d tasks", len(specs))
-		}
-	})
-}
 
 // Methods FuzzHandlers calls, chosen by its first argument.
 const (
@@ -385,7 +345,7 @@ func (s *fakeUploadStream) RecvMsg(any) error            { return nil }
 // addFuzzHandlerSeeds adds a valid request of every method, steered and not.
 func addFuzzHandlerSeeds(f *testing.F) {
 	ref := func(i uint32) *critsweepv1.TaskRef { return &critsweepv1.TaskRef{SweepId: "fuzz-1", Index: i} }
-	cp, _ := marshalDeterministic(&critsweepv1.Checkpoint{Version: 1, Step: 4, Params: []float64{3, 4}})
+	cp, _ := proto.MarshalOptions{Deterministic: true}.Marshal(&critsweepv1.Checkpoint{Version: 1, Step: 4, Params: []float64{3, 4}})
 	seeds := map[int]proto.Message{
 		fuzzSubmit:       &critsweepv1.SubmitSweepRequest{Spec: testSpec("seed", 3)},
 		fuzzGet:          &critsweepv1.GetSweepRequest{SweepId: "fuzz-1"},
@@ -402,7 +362,7 @@ func addFuzzHandlerSeeds(f *testing.F) {
 		fuzzFail:         &critsweepv1.FailTaskRequest{Ref: ref(1), Epoch: 1, Reason: "boom"},
 	}
 	for m := range fuzzMethods {
-		data, err := marshalDeterministic(seeds[m])
+		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(seeds[m])
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -415,7 +375,7 @@ func addFuzzHandlerSeeds(f *testing.F) {
 // TestFuzzSeedCorpusExists keeps the committed corpus directories from being dropped
 // unnoticed: the fuzz targets' regression inputs live there.
 func TestFuzzSeedCorpusExists(t *testing.T) {
-	for _, name := range []string{"FuzzParseSpec", "FuzzHandlers"} {
+	for _, name := range []string{"FuzzHandlers"} {
 		entries, err := os.ReadDir(filepath.Join("testdata", "fuzz", name))
 		if err != nil || len(entries) == 0 {
 			t.Errorf("testdata/fuzz/%s: no committed seed corpus (%v)", name, err)

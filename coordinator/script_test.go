@@ -15,6 +15,7 @@ import (
 	"time"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -500,11 +501,12 @@ func statusLine(st *critsweepv1.SweepStatus) string {
 func testSpec(name string, n int) *critsweepv1.SweepSpec {
 	betas := make([]float64, n)
 	for i := range betas {
-		betas[i] = roundSignificant(0.1 + 0.01*float64(i))
+		betas[i] = spec.RoundSignificant(0.1 + 0.01*float64(i))
 	}
 	return &critsweepv1.SweepSpec{
 		Name:     name,
 		Model:    &critsweepv1.ModelSpec{Kind: "ising"},
+		Boundary: []string{"periodic"},
 		Grid:     &critsweepv1.Grid{Beta: &critsweepv1.Axis{Values: betas}, Size: []uint32{4}, Tau: []float64{1}},
 		Network:  &critsweepv1.NetworkSpec{Hidden: []uint32{8}},
 		Training: &critsweepv1.TrainingSpec{Steps: 10, Batch: 16, LearningRate: 1e-3, Seed: 1},

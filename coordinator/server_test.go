@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 )
 
 const testToken = "s3cret-token"
@@ -193,16 +194,16 @@ func TestServerAuth(t *testing.T) {
 
 func TestServerInvalidSpec(t *testing.T) {
 	ts := startServer(t, nil)
-	spec := testSpec("bad", 1)
-	spec.Grid.Size = []uint32{1}
-	_, err := ts.client.SubmitSweep(context.Background(), &critsweepv1.SubmitSweepRequest{Spec: spec})
+	bad := testSpec("bad", 1)
+	bad.Grid.Size = []uint32{1}
+	_, err := ts.client.SubmitSweep(context.Background(), &critsweepv1.SubmitSweepRequest{Spec: bad})
 	wantCode(t, "bad spec", err, codes.InvalidArgument, ErrInvalidSpec)
 	if !strings.Contains(status.Convert(err).Message(), "grid.size[0]") {
 		t.Errorf("message %q does not name grid.size[0]", status.Convert(err).Message())
 	}
-	var se *SpecError
+	var se *spec.Error
 	if !errors.As(err, &se) || len(se.Violations) != 1 || se.Violations[0].Field != "grid.size[0]" {
-		t.Errorf("errors.As(*SpecError) = %v, want one violation of grid.size[0]", se)
+		t.Errorf("errors.As(*spec.Error) = %v, want one violation of grid.size[0]", se)
 	}
 	var br *errdetails.BadRequest
 	for _, d := range status.Convert(err).Details() {

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
+
+	"github.com/critsweep/critsweep/spec"
 )
 
 // errorDomain is the ErrorInfo domain of the coordinator's errors on the wire.
@@ -34,7 +36,7 @@ var wireErrors = []struct {
 }
 
 // toStatus turns an error of the coordinator into a gRPC status error: the sentinel's
-// code with an ErrorInfo naming it, and for a *SpecError a BadRequest listing the fields.
+// code with an ErrorInfo naming it, and for a *spec.Error a BadRequest listing the fields.
 // Errors it does not know become Internal.
 func toStatus(err error) error {
 	if err == nil {
@@ -55,7 +57,7 @@ func toStatus(err error) error {
 		}
 		st := status.New(w.code, err.Error())
 		details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: w.reason, Domain: errorDomain}}
-		var se *SpecError
+		var se *spec.Error
 		if errors.As(err, &se) {
 			br := &errdetails.BadRequest{}
 			for _, v := range se.Violations {
@@ -74,7 +76,7 @@ func toStatus(err error) error {
 }
 
 // fromStatus turns a status error from the server back into the coordinator's error: the
-// sentinel named by its ErrorInfo (a *SpecError for an invalid spec), wrapped with the
+// sentinel named by its ErrorInfo (a *spec.Error for an invalid spec), wrapped with the
 // server's message. Other errors are returned as they are.
 func fromStatus(err error) error {
 	st, ok := status.FromError(err)
@@ -82,7 +84,7 @@ func fromStatus(err error) error {
 		return err
 	}
 	var reason string
-	var spec *SpecError
+	var specErr *spec.Error
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
@@ -90,14 +92,14 @@ func fromStatus(err error) error {
 				reason = d.GetReason()
 			}
 		case *errdetails.BadRequest:
-			spec = &SpecError{}
+			specErr = &spec.Error{}
 			for _, v := range d.GetFieldViolations() {
-				spec.Violations = append(spec.Violations, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
+				specErr.Violations = append(specErr.Violations, spec.Violation{Field: v.GetField(), Description: v.GetDescription()})
 			}
 		}
 	}
-	if reason == "INVALID_SPEC" && spec != nil {
-		return &remoteError{sentinel: spec, status: st}
+	if reason == "INVALID_SPEC" && specErr != nil {
+		return &remoteError{sentinel: specErr, status: st}
 	}
 	for _, w := range wireErrors {
 		if w.reason == reason {
@@ -114,7 +116,7 @@ func fromStatus(err error) error {
 }
 
 // remoteError is a coordinator error that crossed the wire: errors.Is matches its
-// sentinel (errors.As its *SpecError), and status.FromError still finds its status.
+// sentinel (errors.As its *spec.Error), and status.FromError still finds its status.
 type remoteError struct {
 	sentinel error
 	status   *status.Status

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -21,15 +22,17 @@ func (c *Coordinator) SubmitSweep(ctx context.Context, req *critsweepv1.SubmitSw
 	if err := c.checkOpen(ctx); err != nil {
 		return nil, err
 	}
-	spec := proto.Clone(req.GetSpec()).(*critsweepv1.SweepSpec)
+	sweepSpec := proto.Clone(req.GetSpec()).(*critsweepv1.SweepSpec)
 	if req.GetSpec() == nil {
-		spec = nil
+		sweepSpec = nil
 	}
-	if err := validateSpec(spec, c.opts.MaxTasksPerSweep); err != nil {
+	if err := spec.Validate(sweepSpec, c.opts.MaxTasksPerSweep); err != nil {
 		return nil, err
 	}
-	spec.Boundary = boundariesOf(spec)
-	specs, err := Expand(spec)
+	// The stored spec names its boundaries, so that extensions keep them whatever the
+	// default becomes.
+	sweepSpec.Boundary = spec.Boundaries(sweepSpec)
+	specs, err := spec.Expand(sweepSpec)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +43,8 @@ func (c *Coordinator) SubmitSweep(ctx context.Context, req *critsweepv1.SubmitSw
 		if err != nil {
 			return err
 		}
-		id = fmt.Sprintf("%s-%d", slug(spec.GetName()), seq)
-		if err := tx.CreateSweep(&critsweepv1.Sweep{Id: id, Spec: spec, Created: timestamppb.New(now)}); err != nil {
+		id = fmt.Sprintf("%s-%d", slug(sweepSpec.GetName()), seq)
+		if err := tx.CreateSweep(&critsweepv1.Sweep{Id: id, Spec: sweepSpec, Created: timestamppb.New(now)}); err != nil {
 			return err
 		}
 		return tx.AddTasks(id, newTasks(id, 0, specs))
@@ -50,7 +53,7 @@ func (c *Coordinator) SubmitSweep(ctx context.Context, req *critsweepv1.SubmitSw
 		return nil, storeErr(err)
 	}
 	c.mu.Lock()
-	c.attempts[id] = c.maxAttempts(spec)
+	c.attempts[id] = c.maxAttempts(sweepSpec)
 	for i := range specs {
 		c.queue.push(taskKey{id, uint32(i)})
 	}
@@ -327,24 +330,20 @@ func (c *Coordinator) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSw
 		return nil, err
 	}
 	grid := req.GetGrid()
-	if grid == nil {
-		return nil, specErr("grid", "is required: {beta, size, tau}")
-	}
-	var v violations
-	points := validateGrid(&v, grid, "grid")
-	if err := v.err(); err != nil {
+	points, err := spec.ValidateGrid(grid)
+	if err != nil {
 		return nil, err
 	}
 	// Every point of the grid is in the extended sweep, so a grid larger than the limit
 	// is refused before any of it is built: a huge grid must not cost memory or hold the
 	// write transaction.
 	if points > c.opts.MaxTasksPerSweep {
-		return nil, specErr("grid", "holds %d points, more than the %d tasks a sweep may hold", points, c.opts.MaxTasksPerSweep)
+		return nil, spec.Errorf("grid", "holds %d points, more than the %d tasks a sweep may hold", points, c.opts.MaxTasksPerSweep)
 	}
 	id := req.GetSweepId()
 	var added []*critsweepv1.Task
 	var st *critsweepv1.SweepStatus
-	err := c.db.Update(func(tx *store.Tx) error {
+	err = c.db.Update(func(tx *store.Tx) error {
 		added = nil
 		s, err := tx.Sweep(id)
 		if err != nil {
@@ -353,18 +352,18 @@ func (c *Coordinator) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSw
 		if s.GetCancelled() {
 			return fmt.Errorf("extend sweep %s: %w", id, ErrSweepCancelled)
 		}
-		if n := points * len(boundariesOf(s.GetSpec())); n > c.opts.MaxTasksPerSweep {
-			return specErr("grid", "holds %d tasks (%d points × %d boundaries), more than the %d a sweep may hold",
+		if n := points * len(spec.Boundaries(s.GetSpec())); n > c.opts.MaxTasksPerSweep {
+			return spec.Errorf("grid", "holds %d tasks (%d points × %d boundaries), more than the %d a sweep may hold",
 				n, points, n/points, c.opts.MaxTasksPerSweep)
 		}
-		have := map[Point]bool{}
+		have := map[spec.Point]bool{}
 		if err := tx.ForEachTask(id, 0, func(t *critsweepv1.Task) error {
-			have[pointOf(t.GetSpec())] = true
+			have[spec.PointOf(t.GetSpec())] = true
 			return nil
 		}); err != nil {
 			return err
 		}
-		all, err := gridPoints(grid, boundariesOf(s.GetSpec()), "grid")
+		all, err := spec.Points(grid, spec.Boundaries(s.GetSpec()))
 		if err != nil {
 			return err
 		}
@@ -372,11 +371,11 @@ func (c *Coordinator) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSw
 		for _, p := range all {
 			if !have[p] {
 				have[p] = true
-				specs = append(specs, taskSpec(s.GetSpec(), p))
+				specs = append(specs, spec.Task(s.GetSpec(), p))
 			}
 		}
 		if n := int(s.GetTasks()) + len(specs); n > c.opts.MaxTasksPerSweep {
-			return specErr("grid", "would bring the sweep to %d tasks, at most %d allowed", n, c.opts.MaxTasksPerSweep)
+			return spec.Errorf("grid", "would bring the sweep to %d tasks, at most %d allowed", n, c.opts.MaxTasksPerSweep)
 		}
 		if len(specs) > 0 {
 			added = newTasks(id, s.GetTasks(), specs)

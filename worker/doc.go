@@ -55,7 +55,7 @@
 //		return err
 //	}
 //	defer c.Close()
-//	spec, err := coordinator.ParseSpec(yamlBytes)
+//	spec, err := spec.Parse(yamlBytes)
 //	if err != nil {
 //		return err
 //	}

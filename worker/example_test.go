@@ -10,6 +10,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
 )
@@ -33,7 +34,7 @@ func Example() {
 	}
 	defer c.Close()
 
-	spec, err := coordinator.ParseSpec([]byte(`
+	sweep, err := spec.Parse([]byte(`
 name: example
 model: {kind: ising}
 boundary: [periodic, twisted]
@@ -45,7 +46,7 @@ training: {steps: 200, batch: 32, learning_rate: 1e-2, seed: 1}
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/critsweep/critsweep/coordinator"
 	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -60,11 +61,11 @@ func newTestCoordinator(t *testing.T, clock coordinator.Clock, o *coordinator.Op
 // submit submits a sweep written in YAML and returns its id.
 func (tc *testCoordinator) submit(t *testing.T, yaml string) string {
 	t.Helper()
-	spec, err := coordinator.ParseSpec([]byte(yaml))
+	sweep, err := spec.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := tc.SubmitSweep(context.Background(), &critsweepv1.SubmitSweepRequest{Spec: spec})
+	resp, err := tc.SubmitSweep(context.Background(), &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,9 +75,6 @@ func TaskConfig(spec *critsweepv1.TaskSpec, estimateSamples int) (*statmech.Syst
 		hidden = append(hidden, int(h))
 	}
 	ts := spec.GetTraining()
-	if ts.GetSteps() < 1 {
-		return nil, train.Config{}, fmt.Errorf("%w: training.steps must be ≥ 1, got %d", ErrInvalidTask, ts.GetSteps())
-	}
 	if estimateSamples < 0 {
 		return nil, train.Config{}, fmt.Errorf("%w: estimate samples must be ≥ 0, got %d", ErrInvalidTask, estimateSamples)
 	}

@@ -98,7 +98,6 @@ func TestTaskConfigRefusesUntrainable(t *testing.T) {
 		{"size", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Size = 1 }), "size"},
 		{"boundary", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Boundary = "open" }), "boundary"},
 		{"nonlinearity", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Network.Nonlinearity = "sigmoid" }), "network.nonlinearity"},
-		{"steps", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Training.Steps = 0 }), "training.steps"},
 		{"objective", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Training.Objective = "magic" }), "objective"},
 		{"learning rate", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Training.LearningRate = math.Inf(1) }), "learning rate"},
 	}

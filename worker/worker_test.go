@@ -70,6 +70,7 @@ func TestShutdownCheckpointsAndResumes(t *testing.T) {
 	tc := newTestCoordinator(t, nil, nil)
 	id := tc.submit(t, `name: long
 model: {kind: ising}
+boundary: periodic
 grid: {beta: [0.44], size: [4], tau: [1.0]}
 network: {hidden: [4]}
 training: {steps: 20000, batch: 32, learning_rate: 1e-2, seed: 3}
@@ -121,6 +122,7 @@ func TestCancelStopsTask(t *testing.T) {
 	tc := newTestCoordinator(t, nil, nil)
 	long := tc.submit(t, `name: endless
 model: {kind: ising}
+boundary: periodic
 grid: {beta: [0.44], size: [4], tau: [1.0]}
 network: {hidden: [4]}
 training: {steps: 100000000, batch: 32, learning_rate: 1e-2, seed: 3}
@@ -150,6 +152,7 @@ func TestLostLeaseIsDropped(t *testing.T) {
 	tc := newTestCoordinator(t, clock, &coordinator.Options{LeaseDuration: time.Hour})
 	id := tc.submit(t, `name: lost
 model: {kind: ising}
+boundary: periodic
 grid: {beta: [0.44], size: [4], tau: [1.0]}
 network: {hidden: [4]}
 training: {steps: 100000000, batch: 32, learning_rate: 1e-2, seed: 3}
@@ -175,6 +178,7 @@ func TestUntrainableTaskFails(t *testing.T) {
 	tc := newTestCoordinator(t, nil, nil)
 	id := tc.submit(t, `name: untrainable
 model: {kind: ising}
+boundary: periodic
 grid: {beta: [0.44], size: [4], tau: [1.0]}
 network: {hidden: [4]}
 training: {steps: 10, batch: 32, learning_rate: 1e-2, seed: 3}
@@ -214,6 +218,7 @@ func TestPanicFailsTaskNotProcess(t *testing.T) {
 	tc := newTestCoordinator(t, nil, nil)
 	id := tc.submit(t, `name: panic
 model: {kind: ising}
+boundary: periodic
 grid: {beta: [0.44], size: [4], tau: [1.0]}
 network: {hidden: [4]}
 training: {steps: 1000, batch: 32, learning_rate: 1e-2, seed: 3}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -168,8 +169,8 @@ func TestCatalogueCommandLines(t *testing.T) {
 	}
 }
 
-// TestCatalogueSpecs feeds ParseSpec and `critsweep submit` bad sweep specs: each must be
-// an ErrInvalidSpec naming the field (a *SpecError for a rule broken) and exit code 2.
+// TestCatalogueSpecs feeds spec.Parse and `critsweep submit` bad sweep specs: each must be
+// a spec.ErrInvalid naming the field (a *spec.Error for a rule broken) and exit code 2.
 func TestCatalogueSpecs(t *testing.T) {
 	f := makeCatalogueFiles(t)
 	const good = "name: x\nmodel: {kind: ising}\ngrid: {beta: [0.4], size: [4], tau: [1.0]}\ntraining: {steps: 10, batch: 16, learning_rate: 1e-3}\n"
@@ -203,9 +204,9 @@ func TestCatalogueSpecs(t *testing.T) {
 		{"potts without q", replace("{kind: ising}", "{kind: potts}"), "model.q", []string{"must be in [2, 64] for potts", "got 0"}},
 		{"boundary twice", good + "boundary: [twisted, twisted]\n", "boundary[1]", []string{`"twisted" is listed twice`}},
 		{"unknown boundary", good + "boundary: antiperiodic\n", "boundary[0]", []string{"must be one of periodic, twisted", "antiperiodic"}},
-		{"zero steps", replace("steps: 10", "steps: 0"), "training.steps", []string{"must be ≥ 1", "got 0"}},
+		{"negative learning rate", replace("learning_rate: 1e-3", "learning_rate: -1e-3"), "training.learning_rate", []string{"must be > 0 and finite", "-0.001"}},
 		{"unknown objective", replace("steps: 10", "steps: 10, objective: magic"), "training.objective", []string{"must be one of default, gumbel-rkl", "magic"}},
-		{"no training", strings.Replace(good, "training: {steps: 10, batch: 16, learning_rate: 1e-3}\n", "", 1), "training", []string{"is required", "steps, batch"}},
+		{"one estimate sample", replace("steps: 10", "steps: 10, estimate_samples: 1"), "training.estimate_samples", []string{"must be ≥ 2", "got 1"}},
 		{"too many attempts", good + "max_attempts: 1000\n", "max_attempts", []string{"must be in [0, 100]", "got 1000"}},
 		{"grid too big", replace("beta: [0.4]", "beta: {from: 0.001, to: 100, step: 0.0005}"), "grid", []string{"tasks", "at most 100000 allowed"}},
 		{"empty file", "", "", []string{"spec is empty"}},
@@ -216,11 +217,11 @@ func TestCatalogueSpecs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := coordinator.ParseSpec([]byte(tt.yaml))
-			if !errors.Is(err, coordinator.ErrInvalidSpec) {
+			_, err := spec.Parse([]byte(tt.yaml))
+			if !errors.Is(err, spec.ErrInvalid) {
 				t.Fatalf("ParseSpec = %v, want an error wrapping ErrInvalidSpec", err)
 			}
-			var se *coordinator.SpecError
+			var se *spec.Error
 			if tt.field != "" {
 				found := false
 				if errors.As(err, &se) {
@@ -290,11 +291,11 @@ func startCatalogueServer(t *testing.T) *catalogueServer {
 			db.Close()
 		})
 	})
-	spec, err := coordinator.ParseSpec([]byte(testSpec))
+	sweep, err := spec.Parse([]byte(testSpec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,8 +339,8 @@ func TestCatalogueRPCs(t *testing.T) {
 	bigCheckpoint := &critsweepv1.Checkpoint{Version: 1, Step: 1, Params: make([]float64, 1000)}
 
 	// A second sweep, cancelled, for the calls a cancelled sweep refuses.
-	spec, _ := coordinator.ParseSpec([]byte(testSpec))
-	sub, err := cs.c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+	sweep, _ := spec.Parse([]byte(testSpec))
+	sub, err := cs.c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,20 +401,20 @@ func TestCatalogueRPCs(t *testing.T) {
 				Grid:     &critsweepv1.Grid{Beta: &critsweepv1.Axis{Values: []float64{0.4}}, Size: []uint32{1}, Tau: []float64{1}},
 				Training: &critsweepv1.TrainingSpec{Steps: 1, Batch: 1, LearningRate: 1}}
 			_, err := cs.cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: bad})
-			var se *coordinator.SpecError
+			var se *spec.Error
 			if !errors.As(err, &se) || len(se.Violations) != 1 || se.Violations[0].Field != "grid.size[0]" {
 				t.Errorf("SubmitSweep of a bad spec = %v, want a *SpecError naming grid.size[0]", err)
 			}
 			return err
-		}, codes.InvalidArgument, coordinator.ErrInvalidSpec, []string{"grid.size[0]", "must be in [2, 1024]"}},
+		}, codes.InvalidArgument, spec.ErrInvalid, []string{"grid.size[0]", "must be in [2, 1024]"}},
 		{"no spec", func() error {
 			_, err := cs.cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{})
 			return err
-		}, codes.InvalidArgument, coordinator.ErrInvalidSpec, []string{"spec is missing"}},
+		}, codes.InvalidArgument, spec.ErrInvalid, []string{"spec is missing"}},
 		{"extend without grid", func() error {
 			_, err := cs.cl.ExtendSweep(ctx, &critsweepv1.ExtendSweepRequest{SweepId: cs.id})
 			return err
-		}, codes.InvalidArgument, coordinator.ErrInvalidSpec, []string{"grid", "is required"}},
+		}, codes.InvalidArgument, spec.ErrInvalid, []string{"grid", "is required"}},
 		{"complete without result", func() error {
 			_, err := cs.cl.CompleteTask(ctx, &critsweepv1.CompleteTaskRequest{Ref: ref, Epoch: 2})
 			return err

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -185,11 +186,11 @@ func (c *connection) explain(err error) error {
 	if err == nil {
 		return nil
 	}
-	var spec *coordinator.SpecError
+	var specErr *spec.Error
 	switch {
-	case errors.As(err, &spec):
-		return usage(spec)
-	case errors.Is(err, coordinator.ErrInvalidSpec), errors.Is(err, coordinator.ErrInvalidRequest):
+	case errors.As(err, &specErr):
+		return usage(specErr)
+	case errors.Is(err, spec.ErrInvalid), errors.Is(err, coordinator.ErrInvalidRequest):
 		return usage(err)
 	case errors.Is(err, coordinator.ErrSweepNotFound):
 		return fmt.Errorf("%s: %w", c.where, err)

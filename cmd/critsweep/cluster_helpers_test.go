@@ -13,6 +13,7 @@ import (
 	"github.com/critsweep/critsweep/coordinator"
 	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
 )
@@ -77,11 +78,11 @@ func startTestCluster(t *testing.T, token string) *testCluster {
 // submit submits testSpec in-process and returns the sweep id.
 func (tc *testCluster) submit(t *testing.T) string {
 	t.Helper()
-	spec, err := coordinator.ParseSpec([]byte(testSpec))
+	sweep, err := spec.Parse([]byte(testSpec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := tc.c.SubmitSweep(context.Background(), &critsweepv1.SubmitSweepRequest{Spec: spec})
+	resp, err := tc.c.SubmitSweep(context.Background(), &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/critsweep/critsweep/coordinator"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -81,8 +82,8 @@ func (f *coordinatorFlags) run(cmd *cobra.Command) error {
 		return usageErrorf("--lease-duration must be > 0, got %v", f.leaseDuration)
 	case f.retryAfter <= 0:
 		return usageErrorf("--retry-after must be > 0, got %v", f.retryAfter)
-	case f.maxAttempts < 1 || f.maxAttempts > coordinator.MaxAttempts:
-		return usageErrorf("--max-attempts must be in [1, %d], got %d", coordinator.MaxAttempts, f.maxAttempts)
+	case f.maxAttempts < 1 || f.maxAttempts > spec.MaxAttempts:
+		return usageErrorf("--max-attempts must be in [1, %d], got %d", spec.MaxAttempts, f.maxAttempts)
 	case f.shutdownTimeout <= 0:
 		return usageErrorf("--shutdown-timeout must be > 0, got %v", f.shutdownTimeout)
 	case (f.tlsCert == "") != (f.tlsKey == ""):

@@ -18,6 +18,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
 )
@@ -78,7 +79,7 @@ func (f *runFlags) run(cmd *cobra.Command) error {
 		}
 		specYAML, source = data, f.spec
 	}
-	spec, err := coordinator.ParseSpec(specYAML)
+	sweep, err := spec.Parse(specYAML)
 	if err != nil {
 		return usageErrorf("%s: %w", source, err)
 	}
@@ -106,7 +107,7 @@ func (f *runFlags) run(cmd *cobra.Command) error {
 	defer stopCoord()
 	go coord.Run(coordCtx)
 
-	sweepID, status, resumed, err := findOrSubmit(coordCtx, coord, spec)
+	sweepID, status, resumed, err := findOrSubmit(coordCtx, coord, sweep)
 	if err != nil {
 		return err
 	}

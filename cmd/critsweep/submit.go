@@ -12,6 +12,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 )
 
 // submitFlags are the flags of `critsweep submit`.
@@ -64,12 +65,12 @@ func (f *submitFlags) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return err
 	}
-	spec, err := coordinator.ParseSpec(data)
+	sweep, err := spec.Parse(data)
 	if err != nil {
 		return usageErrorf("%s: %w", path, err)
 	}
 	return f.withConnection(cmd, true, func(ctx context.Context, api coordinator.API) error {
-		resp, err := api.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+		resp, err := api.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: sweep})
 		if err != nil {
 			return err
 		}

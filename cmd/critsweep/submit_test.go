@@ -39,7 +39,7 @@ func TestSubmitRefusesBadInput(t *testing.T) {
 		args []string
 		want string // in stderr
 	}{
-		{"steps", []string{"submit", writeFile(t, "s.yaml", strings.Replace(testSpec, "steps: 50", "steps: 0", 1)), "--coordinator", tc.addr}, "training.steps"},
+		{"learning rate", []string{"submit", writeFile(t, "s.yaml", strings.Replace(testSpec, "learning_rate: 1e-2", "learning_rate: -1e-2", 1)), "--coordinator", tc.addr}, "training.learning_rate"},
 		{"unknown field", []string{"submit", writeFile(t, "u.yaml", testSpec+"colour: blue\n"), "--coordinator", tc.addr}, "colour"},
 		{"beta range", []string{"submit", writeFile(t, "b.yaml", strings.Replace(testSpec, "beta: [0.40, 0.44]", "beta: {from: 0.5, to: 0.4, step: 0.01}", 1)), "--coordinator", tc.addr}, "grid.beta.to"},
 		{"no such file", []string{"submit", "/no/such/spec.yaml", "--coordinator", tc.addr}, "no such file"},

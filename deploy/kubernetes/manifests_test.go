@@ -27,6 +27,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	"github.com/critsweep/critsweep/internal/deploytest"
+	"github.com/critsweep/critsweep/spec"
 )
 
 // kustomization is the part of kustomize's Kustomization that this folder uses.
@@ -434,10 +435,10 @@ func TestManifestsFitTogether(t *testing.T) {
 	if job.Spec.TTLSecondsAfterFinished != nil {
 		t.Error("Job ttlSecondsAfterFinished is set: once the Job is gone, the next apply submits the sweep again")
 	}
-	spec := configMapFile(t, objs, &job.Spec.Template.Spec, subC, sub.Args[0])
-	parsed, err := coordinator.ParseSpec([]byte(spec))
+	specYAML := configMapFile(t, objs, &job.Spec.Template.Spec, subC, sub.Args[0])
+	parsed, err := spec.Parse([]byte(specYAML))
 	if err == nil {
-		err = coordinator.ValidateSpec(parsed)
+		err = spec.Validate(parsed, 0)
 	}
 	if err != nil {
 		t.Errorf("the submitted spec %s is not a valid sweep: %v", sub.Args[0], err)

@@ -20,6 +20,7 @@ import (
 	"github.com/critsweep/critsweep/coordinator"
 	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
 )
@@ -222,11 +223,11 @@ func TestChaos(t *testing.T) {
 	t.Logf("coordinator on %s, database %s", c.listen, c.db)
 
 	specYAML := chaosSpec(rng.Uint64() >> 12)
-	spec, err := coordinator.ParseSpec([]byte(specYAML))
+	sweep, err := spec.Parse([]byte(specYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
-	taskSpecs, err := coordinator.Expand(spec)
+	taskSpecs, err := spec.Expand(sweep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func TestChaos(t *testing.T) {
 	}
 	defer cl.Close()
 	ctx := context.Background()
-	sub, err := cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+	sub, err := cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}

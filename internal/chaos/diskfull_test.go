@@ -20,6 +20,7 @@ import (
 	"github.com/critsweep/critsweep/coordinator"
 	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 	"github.com/critsweep/critsweep/worker"
 )
@@ -38,6 +39,7 @@ max_attempts: 100
 // inside the database file, so on a full disk it must fail.
 const bigSpec = `name: too big for a full disk
 model: {kind: ising}
+boundary: periodic
 grid: {beta: {from: 0.001, to: 1.0, step: 0.001}, size: [3, 4, 5, 6], tau: [1.0]}
 training: {steps: 1, batch: 1, learning_rate: 1e-2}
 `
@@ -121,11 +123,11 @@ func TestDiskFull(t *testing.T) {
 	defer cl.Close()
 
 	ctx := context.Background()
-	spec, err := coordinator.ParseSpec([]byte(diskSpec))
+	sweep, err := spec.Parse([]byte(diskSpec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
+	sub, err := cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestDiskFull(t *testing.T) {
 	fullAt, _ := c.GetSweep(ctx, &critsweepv1.GetSweepRequest{SweepId: id})
 	t.Logf("disk full (filler %d bytes) at %d/%d done", size, fullAt.GetStatus().GetDone(), total)
 
-	big, err := coordinator.ParseSpec([]byte(bigSpec))
+	big, err := spec.Parse([]byte(bigSpec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +232,7 @@ func TestDiskFull(t *testing.T) {
 	if err := store.CheckFile(dbPath); err != nil {
 		t.Fatalf("store.CheckFile after the disk was full: %v", err)
 	}
-	specs, err := coordinator.Expand(spec)
+	specs, err := spec.Expand(sweep)
 	if err != nil {
 		t.Fatal(err)
 	}

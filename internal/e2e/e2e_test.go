@@ -132,6 +132,7 @@ func TestKilledWorkerResumes(t *testing.T) {
 	coord, addr := startCoordinator(t, "127.0.0.1:0", db, "--lease-duration", "3s")
 	id := submit(t, addr, `name: killed worker
 model: {kind: ising}
+boundary: periodic
 grid: {beta: [0.44], size: [6], tau: [1.0]}
 network: {hidden: [4]}
 training: {steps: 50000, batch: 32, learning_rate: 1e-2, seed: 5}

@@ -1,4 +1,4 @@
-package coordinator
+package spec
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ func TestExpandOrderAndSeeds(t *testing.T) {
 	seeds := map[uint64]bool{}
 	for _, ts := range tasks {
 		got = append(got, fmt.Sprintf("L%d β%v τ%v %s", ts.GetSize(), ts.GetBeta(), ts.GetTau(), ts.GetBoundary()[:1]))
-		if want := TaskSeed(1, pointOf(ts)); ts.GetTraining().GetSeed() != want {
+		if want := TaskSeed(1, PointOf(ts)); ts.GetTraining().GetSeed() != want {
 			t.Errorf("%v: seed %d, want TaskSeed = %d", got[len(got)-1], ts.GetTraining().GetSeed(), want)
 		}
 		seeds[ts.GetTraining().GetSeed()] = true

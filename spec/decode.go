@@ -1,4 +1,4 @@
-package coordinator
+package spec
 
 import (
 	"bytes"
@@ -18,7 +18,8 @@ import (
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
 
-// ParseSpec parses a sweep spec written in YAML (JSON is YAML too) and validates it. The
+// Parse parses a sweep spec written in YAML (JSON is YAML too) and validates it
+// (Validate, with MaxTasks). The
 // parse is strict: an unknown field, a duplicate key or a value of the wrong type is an
 // error naming the field. Besides the proto's own shape it accepts the forms people write:
 //
@@ -28,13 +29,14 @@ import (
 //	  size: {from: 6, to: 12, step: 2}     # size and tau: a list, one value or a range
 //	model: {kind: custom, bond_weight: [[2.0, 0.5], [0.5, 2.0]]}   # a q×q matrix
 //
-// Errors wrap ErrInvalidSpec; validation errors are a *SpecError.
-func ParseSpec(data []byte) (*critsweepv1.SweepSpec, error) {
+// Fields left out keep their zero values, which mean their defaults (see the package
+// documentation). Errors wrap ErrInvalid; validation errors are an *Error.
+func Parse(data []byte) (*critsweepv1.SweepSpec, error) {
 	spec, err := decodeSpec(data)
 	if err != nil {
 		return nil, err
 	}
-	if err := ValidateSpec(spec); err != nil {
+	if err := Validate(spec, 0); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -46,17 +48,17 @@ func decodeSpec(data []byte) (*critsweepv1.SweepSpec, error) {
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, specErr("", "is empty")
+			return nil, Errorf("", "is empty")
 		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalidSpec, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, specErr("", "holds more than one YAML document")
+		return nil, Errorf("", "holds more than one YAML document")
 	}
 	root, ok := doc.(map[string]any)
 	if !ok {
-		return nil, specErr("", "must be a mapping of fields (name, model, boundary, grid, network, training)")
+		return nil, Errorf("", "must be a mapping of fields (name, model, boundary, grid, network, training)")
 	}
 	if err := normalizeSpec(root); err != nil {
 		return nil, err
@@ -67,15 +69,15 @@ func decodeSpec(data []byte) (*critsweepv1.SweepSpec, error) {
 	}
 	js, err := json.Marshal(jsonable(root))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidSpec, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := protojson.Unmarshal(js, spec); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidSpec, cleanProtojsonError(err))
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, cleanProtojsonError(err))
 	}
 	return spec, nil
 }
 
-// normalizeSpec rewrites the shorthand forms ParseSpec accepts into the proto's JSON shape.
+// normalizeSpec rewrites the shorthand forms Parse accepts into the proto's JSON shape.
 func normalizeSpec(root map[string]any) error {
 	if v, ok := root["boundary"]; ok {
 		root["boundary"] = asList(v)
@@ -142,7 +144,7 @@ func rangeAxis(m map[string]any, path string) (*critsweepv1.Axis, error) {
 	for k, v := range m {
 		x, ok := toFloat(v)
 		if !ok {
-			return nil, specErr(path+"."+k, "must be a number, got %v", v)
+			return nil, Errorf(path+"."+k, "must be a number, got %v", v)
 		}
 		switch k {
 		case "from":
@@ -152,7 +154,7 @@ func rangeAxis(m map[string]any, path string) (*critsweepv1.Axis, error) {
 		case "step":
 			axis.Step = x
 		default:
-			return nil, specErr(path+"."+k, "unknown field (a range has from, to, step)")
+			return nil, Errorf(path+"."+k, "unknown field (a range has from, to, step)")
 		}
 	}
 	return axis, nil
@@ -179,7 +181,7 @@ func matrixToBondWeight(rows []any) (map[string]any, error) {
 	for a, row := range rows {
 		r, ok := row.([]any)
 		if !ok || len(r) != q {
-			return nil, specErr(fmt.Sprintf("model.bond_weight[%d]", a),
+			return nil, Errorf(fmt.Sprintf("model.bond_weight[%d]", a),
 				"must be a row of %d numbers: the bond weight is a square q×q matrix", q)
 		}
 		values = append(values, r...)
@@ -214,7 +216,7 @@ func checkFields(m map[string]any, md protoreflect.MessageDescriptor, path strin
 			for i := 0; i < md.Fields().Len(); i++ {
 				known = append(known, string(md.Fields().Get(i).Name()))
 			}
-			return specErr(field, "unknown field (known here: %s)", strings.Join(known, ", "))
+			return Errorf(field, "unknown field (known here: %s)", strings.Join(known, ", "))
 		}
 		if fd.Kind() != protoreflect.MessageKind || fd.Message().FullName().Parent() != "critsweep.v1" {
 			continue

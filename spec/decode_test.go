@@ -1,12 +1,16 @@
-package coordinator
+package spec
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
 
-// designSpec is the example of DESIGN.md §3.
+// designSpec is the example of docs/design.md, "Sweeps, tasks and leases".
 const designSpec = `
 name: ising-critical
 model: {kind: ising}            # ising | potts {q} | clock {q} | custom {bond_weight}
@@ -19,10 +23,10 @@ network: {hidden: [32, 32]}
 training: {objective: default, steps: 4000, batch: 256, learning_rate: 1e-3, seed: 1}
 `
 
-func TestParseSpecDesignExample(t *testing.T) {
-	spec, err := ParseSpec([]byte(designSpec))
+func TestParseDesignExample(t *testing.T) {
+	spec, err := Parse([]byte(designSpec))
 	if err != nil {
-		t.Fatalf("ParseSpec: %v", err)
+		t.Fatalf("Parse: %v", err)
 	}
 	if got := spec.GetTraining().GetLearningRate(); got != 1e-3 {
 		t.Errorf("learning_rate = %v, want 1e-3", got)
@@ -43,7 +47,7 @@ func TestParseSpecDesignExample(t *testing.T) {
 	}
 }
 
-func TestParseSpecShorthands(t *testing.T) {
+func TestParseShorthands(t *testing.T) {
 	tests := []struct {
 		name  string
 		yaml  string
@@ -58,19 +62,19 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}`, 3},
 model: {kind: clock, q: 4}
 grid: {beta: 0.9, size: {from: 4, to: 10, step: 2}, tau: [0.3, 1]}
 network: {hidden: 16, nonlinearity: tanh}
-training: {objective: gumbel-rkl, steps: 10, batch: 8, learning_rate: 0.01}`, 8},
+training: {objective: gumbel-rkl, steps: 10, batch: 8, learning_rate: 0.01}`, 16},
 		{"custom matrix", `
 model: {kind: custom, bond_weight: [[2.0, 0.5], [0.5, 2.0]]}
 grid: {beta: [1], size: [4], tau: [1]}
-training: {steps: 10, batch: 8, learning_rate: 0.01}`, 1},
+training: {steps: 10, batch: 8, learning_rate: 0.01}`, 2},
 		{"JSON", `{"model": {"kind": "ising"}, "grid": {"beta": {"values": [0.44]}, "size": [8], "tau": [1]},
-"training": {"steps": 1, "batch": 1, "learningRate": 0.1}}`, 1},
+"training": {"steps": 1, "batch": 1, "learningRate": 0.1}}`, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec, err := ParseSpec([]byte(tt.yaml))
+			spec, err := Parse([]byte(tt.yaml))
 			if err != nil {
-				t.Fatalf("ParseSpec: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			tasks, err := Expand(spec)
 			if err != nil {
@@ -83,9 +87,9 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}`, 1},
 	}
 }
 
-// TestParseSpecErrors checks that each broken rule is reported with the field's path and
+// TestParseErrors checks that each broken rule is reported with the field's path and
 // what is allowed.
-func TestParseSpecErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	const valid = `
 model: {kind: ising}
 grid: {beta: [0.44], size: [8], tau: [1]}
@@ -114,7 +118,7 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}
 		{"unknown nested field", with("model", "model: {kind: ising, qq: 3}"), []string{"model.qq: unknown field", "kind, q, bond_weight"}},
 		{"unknown range field", with("grid", "grid: {beta: [0.4], size: {from: 4, to: 8, stride: 2}, tau: [1]}"), []string{"grid.size.stride: unknown field"}},
 		{"wrong type", with("grid", "grid: {beta: [0.4], size: [eight], tau: [1]}"), []string{"size"}},
-		{"empty grid", with("grid", "grid: {}"), []string{"grid.beta: is required", "grid.size: is required", "grid.tau: is required"}},
+		{"empty grid", with("grid", "grid: {}"), []string{"grid.beta: is required", "grid.size: is required"}},
 		{"no grid", with("grid", ""), []string{"grid: is required"}},
 		{"several tau without gumbel-rkl", with("grid", "grid: {beta: [0.4], size: [8], tau: [0.3, 1]}"), []string{`grid.tau: objective "default" does not use τ`}},
 		{"beta zero", with("grid", "grid: {beta: [0.4, 0], size: [8], tau: [1]}"), []string{"grid.beta.values[1]: β must be > 0 and finite, got 0"}},
@@ -127,7 +131,7 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}
 		{"L < 2", with("grid", "grid: {beta: [0.4], size: [8, 1], tau: [1]}"), []string{"grid.size[1]: must be in [2, 1024], got 1"}},
 		{"tau zero", with("grid", "grid: {beta: [0.4], size: [8], tau: [0]}"), []string{"grid.tau[0]: τ must be > 0 and finite, got 0"}},
 		{"too many tasks", with("grid", "grid: {beta: {from: 0.001, to: 10, step: 0.0001}, size: [4, 6], tau: [1]}"),
-			[]string{"grid: holds 199982 tasks", "at most 100000 allowed"}},
+			[]string{"grid: holds 399964 tasks (199982 points × 2 boundaries)", "at most 100000 allowed"}},
 		{"no model", with("model", ""), []string{"model: is required"}},
 		{"unknown kind", with("model", "model: {kind: heisenberg}"), []string{`model.kind: must be one of ising, potts, clock, custom, got "heisenberg"`}},
 		{"potts q", with("model", "model: {kind: potts, q: 1}"), []string{"model.q: must be in [2, 64] for potts, got 1"}},
@@ -140,16 +144,17 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}
 		{"bond weight on ising", with("model", "model: {kind: ising, bond_weight: [[1, 2], [2, 1]]}"), []string{"model.bond_weight: is only for kind custom"}},
 		{"unknown boundary", valid + "\nboundary: [periodic, antiperiodic]", []string{`boundary[1]: must be one of periodic, twisted, got "antiperiodic"`}},
 		{"unknown objective", with("training", "training: {objective: kl, steps: 1, batch: 1, learning_rate: 0.1}"), []string{`training.objective: must be one of default, gumbel-rkl (empty: default), got "kl"`}},
-		{"batch zero", with("training", "training: {steps: 1, batch: 0, learning_rate: 0.1}"), []string{"training.batch: must be in [1, 1048576], got 0"}},
-		{"no training", with("training", ""), []string{"training: is required"}},
+		{"batch too large", with("training", "training: {steps: 1, batch: 2000000, learning_rate: 0.1}"), []string{"training.batch: must be in [1, 1048576] (0 or absent: the default), got 2000000"}},
+		{"negative learning rate", with("training", "training: {learning_rate: -0.1}"), []string{"training.learning_rate: must be > 0 and finite (0 or absent: the default), got -0.1"}},
+		{"one estimate sample", with("training", "training: {estimate_samples: 1}"), []string{"training.estimate_samples: must be ≥ 2 (0 or absent: the default), got 1"}},
 		{"hidden zero", valid + "\nnetwork: {hidden: [32, 0]}", []string{"network.hidden[1]: must be in [1, 65536], got 0"}},
 		{"max attempts", valid + "\nmax_attempts: 1000", []string{"max_attempts: must be in [0, 100]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseSpec([]byte(tt.yaml))
-			if !errors.Is(err, ErrInvalidSpec) {
-				t.Fatalf("ParseSpec = %v, want ErrInvalidSpec", err)
+			_, err := Parse([]byte(tt.yaml))
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse = %v, want ErrInvalid", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -160,15 +165,15 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}
 	}
 }
 
-func TestValidateSpecReportsEveryViolation(t *testing.T) {
+func TestValidateReportsEveryViolation(t *testing.T) {
 	spec := testSpec("x", 1)
 	spec.Grid.Size = []uint32{1}
-	spec.Training.Batch = 0
+	spec.Training.Batch = MaxBatch + 1
 	spec.Network.Hidden = []uint32{0}
-	err := ValidateSpec(spec)
-	var se *SpecError
+	err := Validate(spec, 0)
+	var se *Error
 	if !errors.As(err, &se) {
-		t.Fatalf("ValidateSpec = %v, want *SpecError", err)
+		t.Fatalf("Validate = %v, want *Error", err)
 	}
 	var fields []string
 	for _, v := range se.Violations {
@@ -177,7 +182,100 @@ func TestValidateSpecReportsEveryViolation(t *testing.T) {
 	if got, want := strings.Join(fields, " "), "grid.size[0] network.hidden[0] training.batch"; got != want {
 		t.Errorf("violated fields = %q, want %q", got, want)
 	}
-	if err := ValidateSpec(nil); !errors.Is(err, ErrInvalidSpec) {
-		t.Errorf("ValidateSpec(nil) = %v, want ErrInvalidSpec", err)
+	if err := Validate(nil, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Validate(nil) = %v, want ErrInvalid", err)
+	}
+}
+
+// TestMinimalSpecs checks the specs of issue 12 that a new user writes: name, model and
+// the grid's β and L, with or without a few training settings. Everything else takes its
+// default: both seams, one τ point (0: the objective's default), zero network and
+// training fields for the train package to resolve.
+func TestMinimalSpecs(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		steps      uint32
+	}{
+		{"minimal", "name: minimal\nmodel: {kind: ising}\ngrid: {beta: [0.44], size: [4]}\n", 0},
+		{"some training", "name: minimal\nmodel: {kind: ising}\ngrid: {beta: [0.44], size: [4]}\ntraining: {steps: 400, batch: 64, seed: 3}\n", 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse([]byte(tt.yaml))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			tasks, err := Expand(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tasks) != 2 {
+				t.Fatalf("%d tasks, want 2 (both seams)", len(tasks))
+			}
+			for i, b := range []string{Periodic, Twisted} {
+				ts := tasks[i]
+				if ts.GetBoundary() != b || ts.GetTau() != 0 || ts.GetSize() != 4 || ts.GetBeta() != 0.44 {
+					t.Errorf("task %d = %v, want β 0.44, L 4, τ 0, %s", i, ts, b)
+				}
+				if got := ts.GetTraining().GetSteps(); got != tt.steps {
+					t.Errorf("task %d: steps %d, want %d", i, got, tt.steps)
+				}
+				if ts.GetTraining().GetLearningRate() != 0 || ts.GetTraining().GetBatch() > 64 || len(ts.GetNetwork().GetHidden()) != 0 {
+					t.Errorf("task %d: training %v network %v, want the defaults left zero", i, ts.GetTraining(), ts.GetNetwork())
+				}
+				if err := ValidateTask(ts); err != nil {
+					t.Errorf("ValidateTask(task %d): %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateTask(t *testing.T) {
+	s := testSpec("x", 1)
+	tasks, err := Expand(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := tasks[0]
+	if err := ValidateTask(good); err != nil {
+		t.Fatalf("ValidateTask(a task of a valid spec) = %v", err)
+	}
+	for _, tt := range []struct {
+		name  string
+		edit  func(ts *critsweepv1.TaskSpec)
+		field string
+	}{
+		{"β zero", func(ts *critsweepv1.TaskSpec) { ts.Beta = 0 }, "beta"},
+		{"L too large", func(ts *critsweepv1.TaskSpec) { ts.Size = MaxTaskSize + 1 }, "size"},
+		{"τ negative", func(ts *critsweepv1.TaskSpec) { ts.Tau = -1 }, "tau"},
+		{"unknown boundary", func(ts *critsweepv1.TaskSpec) { ts.Boundary = "open" }, "boundary"},
+		{"no model", func(ts *critsweepv1.TaskSpec) { ts.Model = nil }, "model"},
+		{"unknown objective", func(ts *critsweepv1.TaskSpec) { ts.Training.Objective = "magic" }, "training.objective"},
+		{"zero hidden", func(ts *critsweepv1.TaskSpec) { ts.Network = &critsweepv1.NetworkSpec{Hidden: []uint32{0}} }, "network.hidden[0]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := proto.Clone(good).(*critsweepv1.TaskSpec)
+			tt.edit(ts)
+			var se *Error
+			if err := ValidateTask(ts); !errors.As(err, &se) || se.Violations[0].Field != tt.field {
+				t.Errorf("ValidateTask = %v, want an *Error naming %s", err, tt.field)
+			}
+		})
+	}
+}
+
+// testSpec returns a valid spec of n β values at L = 4, τ = 1, periodic.
+func testSpec(name string, n int) *critsweepv1.SweepSpec {
+	betas := make([]float64, n)
+	for i := range betas {
+		betas[i] = RoundSignificant(0.1 + 0.01*float64(i))
+	}
+	return &critsweepv1.SweepSpec{
+		Name:     name,
+		Model:    &critsweepv1.ModelSpec{Kind: "ising"},
+		Boundary: []string{"periodic"},
+		Grid:     &critsweepv1.Grid{Beta: &critsweepv1.Axis{Values: betas}, Size: []uint32{4}, Tau: []float64{1}},
+		Network:  &critsweepv1.NetworkSpec{Hidden: []uint32{8}},
+		Training: &critsweepv1.TrainingSpec{Steps: 10, Batch: 16, LearningRate: 1e-3, Seed: 1},
 	}
 }

@@ -1,4 +1,4 @@
-package coordinator
+package spec
 
 import (
 	"crypto/sha256"
@@ -38,30 +38,45 @@ func TaskSeed(sweepSeed uint64, p Point) uint64 {
 // Expand returns the task specs of a sweep's grid in their fixed order: by size, then β,
 // then τ, then boundary (innermost), each axis in the order written. Each task's
 // training.seed is TaskSeed of the sweep's seed and its point. The spec must be valid
-// (ValidateSpec); an empty boundary list means periodic.
+// (Validate); its boundaries are Boundaries(spec) and an absent grid.tau is one point,
+// τ = 0 (the objective's default τ).
 func Expand(spec *critsweepv1.SweepSpec) ([]*critsweepv1.TaskSpec, error) {
-	points, err := gridPoints(spec.GetGrid(), boundariesOf(spec), "grid")
+	points, err := Points(spec.GetGrid(), Boundaries(spec))
 	if err != nil {
 		return nil, err
 	}
 	tasks := make([]*critsweepv1.TaskSpec, len(points))
 	for i, p := range points {
-		tasks[i] = taskSpec(spec, p)
+		tasks[i] = Task(spec, p)
 	}
 	return tasks, nil
 }
 
-// boundariesOf returns the spec's boundaries, periodic when it names none.
-func boundariesOf(spec *critsweepv1.SweepSpec) []string {
+// Boundaries returns the spec's boundaries, DefaultBoundaries (both seams) when it names
+// none.
+func Boundaries(spec *critsweepv1.SweepSpec) []string {
 	if len(spec.GetBoundary()) == 0 {
-		return []string{"periodic"}
+		return DefaultBoundaries()
 	}
 	return spec.GetBoundary()
 }
 
-// taskSpec returns the spec of the task at point p of a sweep.
-func taskSpec(spec *critsweepv1.SweepSpec, p Point) *critsweepv1.TaskSpec {
-	training := proto.Clone(spec.GetTraining()).(*critsweepv1.TrainingSpec)
+// taus returns a grid's τ values: one value, 0 (the objective's default), when it lists
+// none.
+func taus(g *critsweepv1.Grid) []float64 {
+	if len(g.GetTau()) == 0 {
+		return []float64{0}
+	}
+	return g.GetTau()
+}
+
+// Task returns the spec of the task at point p of a sweep: the sweep's model, network and
+// training, with training.seed = TaskSeed(the sweep's seed, p).
+func Task(spec *critsweepv1.SweepSpec, p Point) *critsweepv1.TaskSpec {
+	training := &critsweepv1.TrainingSpec{}
+	if spec.GetTraining() != nil {
+		training = proto.Clone(spec.GetTraining()).(*critsweepv1.TrainingSpec)
+	}
 	training.Seed = TaskSeed(spec.GetTraining().GetSeed(), p)
 	return &critsweepv1.TaskSpec{
 		Model:    spec.GetModel(),
@@ -74,21 +89,22 @@ func taskSpec(spec *critsweepv1.SweepSpec, p Point) *critsweepv1.TaskSpec {
 	}
 }
 
-// pointOf returns the grid point of a task spec.
-func pointOf(t *critsweepv1.TaskSpec) Point {
+// PointOf returns the grid point of a task spec.
+func PointOf(t *critsweepv1.TaskSpec) Point {
 	return Point{Beta: t.GetBeta(), Size: t.GetSize(), Tau: t.GetTau(), Boundary: t.GetBoundary()}
 }
 
-// gridPoints returns the points of a grid with the given boundaries, in Expand's order.
-func gridPoints(g *critsweepv1.Grid, boundaries []string, path string) ([]Point, error) {
-	betas, err := axisValues(g.GetBeta(), path+".beta")
+// Points returns the points of a valid grid with the given boundaries, in Expand's
+// order.
+func Points(g *critsweepv1.Grid, boundaries []string) ([]Point, error) {
+	betas, err := axisValues(g.GetBeta(), "grid.beta")
 	if err != nil {
 		return nil, err
 	}
-	points := make([]Point, 0, len(betas)*len(g.GetSize())*len(g.GetTau())*len(boundaries))
+	points := make([]Point, 0, len(betas)*len(g.GetSize())*len(taus(g))*len(boundaries))
 	for _, L := range g.GetSize() {
 		for _, beta := range betas {
-			for _, tau := range g.GetTau() {
+			for _, tau := range taus(g) {
 				for _, b := range boundaries {
 					points = append(points, Point{Beta: beta, Size: L, Tau: tau, Boundary: b})
 				}
@@ -107,33 +123,28 @@ func axisValues(a *critsweepv1.Axis, path string) ([]float64, error) {
 	}
 	from, to, step := a.GetFrom(), a.GetTo(), a.GetStep()
 	if !(step > 0) || math.IsInf(step, 0) || !(to >= from) || math.IsInf(to-from, 0) {
-		return nil, specErr(path, "range needs finite from ≤ to and step > 0, got from %v, to %v, step %v", from, to, step)
+		return nil, Errorf(path, "range needs finite from ≤ to and step > 0, got from %v, to %v, step %v", from, to, step)
 	}
 	r := (to - from) / step
-	if r > 10*DefaultMaxTasks {
-		return nil, specErr(path+".step", "gives %.0f values from %v to %v, far too many", r, from, to)
+	if r > 10*MaxTasks {
+		return nil, Errorf(path+".step", "gives %.0f values from %v to %v, far too many", r, from, to)
 	}
 	n := int(math.Floor(r+0.5)) + 1
 	values := make([]float64, n)
 	for k := range values {
-		values[k] = roundSignificant(from + float64(k)*step)
+		values[k] = RoundSignificant(from + float64(k)*step)
 		if k > 0 && values[k] == values[k-1] {
-			return nil, specErr(path+".step", "is too small: values repeat after rounding to 12 significant digits")
+			return nil, Errorf(path+".step", "is too small: values repeat after rounding to 12 significant digits")
 		}
 	}
 	return values, nil
 }
 
-// roundSignificant rounds x to 12 significant decimal digits.
-func roundSignificant(x float64) float64 {
+// RoundSignificant rounds x to 12 significant decimal digits, as range values are.
+func RoundSignificant(x float64) float64 {
 	y, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
 	if err != nil {
 		return x
 	}
 	return y
-}
-
-// marshalDeterministic encodes m the way the store does.
-func marshalDeterministic(m proto.Message) ([]byte, error) {
-	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
 }
