@@ -26,7 +26,10 @@ type Error struct {
 	Violations []Violation
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return "invalid sweep spec: " + e.Detail() }
+
+// Detail lists the violations, "field: description; …", without Error's prefix.
+func (e *Error) Detail() string {
 	parts := make([]string, len(e.Violations))
 	for i, v := range e.Violations {
 		if v.Field == "" {
@@ -35,7 +38,7 @@ func (e *Error) Error() string {
 			parts[i] = v.Field + ": " + v.Description
 		}
 	}
-	return "invalid sweep spec: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 // Unwrap makes errors.Is(err, ErrInvalid) hold.
@@ -122,22 +125,39 @@ func ValidateTask(t *critsweepv1.TaskSpec) error {
 		v.add("", "is missing")
 		return v.err()
 	}
-	validateModel(&v, t.GetModel(), "model")
-	if b := t.GetBeta(); !positive(b) {
-		v.add("beta", "must be > 0 and finite, got %v", b)
-	}
-	if L := t.GetSize(); L < 2 || L > MaxTaskSize {
-		v.add("size", "must be in [2, %d], got %d", MaxTaskSize, L)
-	}
+	validateSystem(&v, t, MaxTaskSize)
 	if tau := t.GetTau(); tau != 0 && !positive(tau) {
 		v.add("tau", "must be > 0 and finite (0: the objective's default), got %v", tau)
-	}
-	if b := t.GetBoundary(); b != "" && !slices.Contains(BoundaryNames(), b) {
-		v.add("boundary", "must be one of %s, got %q", strings.Join(BoundaryNames(), ", "), b)
 	}
 	validateNetwork(&v, t.GetNetwork(), "network")
 	validateTraining(&v, t.GetTraining(), "training")
 	return v.err()
+}
+
+// ValidateSystem checks the part of a task spec that names a transfer matrix — model,
+// beta, size and boundary — with L up to maxSize rather than MaxTaskSize: for the exact
+// solvers, which need no network. It returns an *Error or nil.
+func ValidateSystem(t *critsweepv1.TaskSpec, maxSize int) error {
+	var v violations
+	if t == nil {
+		v.add("", "is missing")
+		return v.err()
+	}
+	validateSystem(&v, t, maxSize)
+	return v.err()
+}
+
+func validateSystem(v *violations, t *critsweepv1.TaskSpec, maxSize int) {
+	validateModel(v, t.GetModel(), "model")
+	if b := t.GetBeta(); !positive(b) {
+		v.add("beta", "must be > 0 and finite, got %v", b)
+	}
+	if L := t.GetSize(); L < 2 || int(L) > maxSize {
+		v.add("size", "must be in [2, %d], got %d", maxSize, L)
+	}
+	if b := t.GetBoundary(); b != "" && !slices.Contains(BoundaryNames(), b) {
+		v.add("boundary", "must be one of %s, got %q", strings.Join(BoundaryNames(), ", "), b)
+	}
 }
 
 // objectiveOf returns the objective a training spec names, ObjectiveDefault when empty.

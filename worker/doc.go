@@ -7,9 +7,10 @@
 //
 //   - leases a task, waiting the coordinator's retry_after (with jitter) when none is
 //     pending and backing off when the coordinator cannot be reached;
-//   - turns its spec into a system and a trainer's Config (TaskConfig); a spec that cannot
-//     be trained is failed with the reason, so it uses up its attempts rather than
-//     circling for ever;
+//   - turns its spec into an attempt at training it (task.NewAttempt: the system, the
+//     trainer's Config with train's defaults for what the spec leaves out); a spec that
+//     cannot be trained is failed with the reason, so it uses up its attempts rather
+//     than circling for ever;
 //   - resumes from the lease's checkpoint if it has one (a checkpoint that does not fit is
 //     reported and training starts from scratch);
 //   - trains step by step, sending a heartbeat with the progress (step, loss, a running
@@ -19,7 +20,8 @@
 //   - stops within one heartbeat when the coordinator says the sweep was cancelled or the
 //     lease is no longer this worker's (coordinator.ErrStaleEpoch), reporting nothing;
 //   - estimates ln λ and the observables, compares with the exact solution where
-//     q^L ≤ train.ExactStateLimit, and completes the task with the Result.
+//     q^L ≤ train.ExactStateLimit, and completes the task with the Result
+//     (task.Attempt.Result, the flow `critsweep train` runs too).
 //
 // When Run's context is done (SIGTERM), each slot uploads a last checkpoint, gives its
 // lease back (FailTask with release, which costs the task no attempt) and Run returns. A
@@ -29,8 +31,8 @@
 // Metric… constants: steps/s per slot, steps, busy slots, tasks completed and failed,
 // checkpoints uploaded. Without it the worker records nothing.
 //
-// Train runs the same training in-process for one task spec, without a coordinator: it
-// is the reference that a sweep's results can be checked against.
+// task.Train runs the same training in-process for one task spec, without a
+// coordinator: it is the reference that a sweep's results can be checked against.
 //
 // # Reproducibility
 //
@@ -39,56 +41,17 @@
 // checkpoint, on this worker or another, ends with the same Result, bit for bit, as one
 // run straight through, apart from seconds (the time of the last attempt). Training is
 // always stopped by its number of steps, never by time, and final_loss averages the last
-// min(FinalLossWindow, ⌈steps/10⌉) steps, inside which no checkpoint is taken.
+// min(task.FinalLossWindow, ⌈steps/10⌉) steps, inside which no checkpoint is taken.
 //
-// # Example
-//
-// A coordinator and a worker in one process:
-//
-//	db, err := store.Open("critsweep.db", nil)
-//	if err != nil {
-//		return err
-//	}
-//	defer db.Close()
-//	c, err := coordinator.New(db, nil, nil)
-//	if err != nil {
-//		return err
-//	}
-//	defer c.Close()
-//	spec, err := spec.Parse(yamlBytes)
-//	if err != nil {
-//		return err
-//	}
-//	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
-//	if err != nil {
-//		return err
-//	}
-//
-//	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-//	defer stop()
-//	w := worker.New(c, &worker.Options{Slots: runtime.NumCPU()})
-//	go w.Run(ctx) // until ctx is done: then checkpoints and gives its leases back
-//
-//	err = c.WatchSweep(ctx, &critsweepv1.WatchSweepRequest{SweepId: sub.GetSweepId()},
-//		func(st *critsweepv1.SweepStatus) error {
-//			log.Printf("%d/%d done", st.GetDone(), st.GetTotal())
-//			return nil
-//		})
-//
-// and against a remote coordinator, the same with a client:
-//
-//	cl, err := coordinator.Dial("coordinator:7878", &coordinator.DialOptions{Token: token})
-//	if err != nil {
-//		return err
-//	}
-//	defer cl.Close()
-//	err = worker.New(cl, &worker.Options{Slots: 8}).Run(ctx)
+// Example (in example_test.go) runs a coordinator and a worker in one process; against
+// a remote coordinator the worker takes a *coordinator.Client (coordinator.Dial) instead.
 //
 // # Caveats
 //
 // The estimate after training cannot be interrupted; heartbeats go on meanwhile, and a
 // worker stopped during it reports the result before it exits. A worker stopped inside
-// the final-loss window takes no checkpoint, so at most FinalLossWindow steps are redone.
+// the final-loss window takes no checkpoint, so at most task.FinalLossWindow steps are
+// redone.
 //
 // Result.seconds is the wall time of the attempt that completed the task, training and
 // estimate, not of the earlier attempts it resumed from.

@@ -80,24 +80,3 @@ training: {steps: 200, batch: 32, learning_rate: 1e-2, seed: 1}
 	// β = 0.48 periodic ln λ/L = 1.006 (exact 1.006)
 	// β = 0.48 twisted  ln λ/L = 0.933 (exact 0.933)
 }
-
-// Train is the reference a worker's result can be checked against: the same spec gives
-// the same result, bit for bit, apart from seconds.
-func ExampleTrain() {
-	spec := &critsweepv1.TaskSpec{
-		Model:    &critsweepv1.ModelSpec{Kind: "potts", Q: 3},
-		Beta:     1.0,
-		Size:     4,
-		Boundary: "periodic",
-		Network:  &critsweepv1.NetworkSpec{Hidden: []uint32{8}},
-		Training: &critsweepv1.TrainingSpec{Steps: 300, Batch: 64, LearningRate: 1e-2, Seed: 2},
-	}
-	res, err := worker.Train(context.Background(), spec, 4096)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("%d steps, ln λ/L = %.2f (exact %.2f), TV distance < 0.1: %v\n", res.GetSteps(),
-		res.GetLnLambdaPerSite().GetValue(), res.GetExact().GetLnLambdaPerSite(), res.GetExact().GetTvDistance() < 0.1)
-	// Output:
-	// 300 steps, ln λ/L = 2.09 (exact 2.09), TV distance < 0.1: true
-}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/train"
 )
 
@@ -146,21 +147,22 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 	start := time.Now()
 	opts := &t.slot.w.opts
 	spec := t.lease.GetSpec()
-	sess, err := newSession(spec, opts.EstimateSamples)
+	taskOpts := &task.Options{EstimateSamples: opts.EstimateSamples}
+	attempt, err := task.NewAttempt(spec, taskOpts)
 	if err != nil {
 		return nil, err
 	}
 	if cp := t.lease.GetCheckpoint(); cp != nil {
-		if err := sess.restore(cp); err != nil {
+		if err := attempt.Restore(cp); err != nil {
 			t.log.Warn("checkpoint does not fit; training from scratch", "checkpoint_step", cp.GetStep(), "err", err)
-			if sess, err = newSession(spec, opts.EstimateSamples); err != nil {
+			if attempt, err = task.NewAttempt(spec, taskOpts); err != nil {
 				return nil, err
 			}
 		} else {
-			t.log.Info("resumed from checkpoint", "step", cp.GetStep(), "steps", sess.cfg.Steps)
+			t.log.Info("resumed from checkpoint", "step", cp.GetStep(), "steps", attempt.Config().Steps)
 		}
 	}
-	tr := sess.tr
+	tr := attempt.Trainer()
 	lastCheckpoint, lastCheckpointAt := tr.Step(), time.Now()
 	lastPublish, lastPublishStep := time.Now(), tr.Step()
 	// checkpoint uploads the trainer's state. A failed upload is logged and training goes
@@ -192,7 +194,7 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 		case <-taskCtx.Done():
 			return nil, fmt.Errorf("%w: %w", errDropped, context.Cause(taskCtx))
 		case <-ctx.Done():
-			if sess.mayCheckpoint() && tr.Step() > lastCheckpoint {
+			if attempt.MayCheckpoint() && tr.Step() > lastCheckpoint {
 				shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
 				uploaded, err := checkpoint(shutdownCtx)
 				cancel()
@@ -206,7 +208,7 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 			return nil, errShutdown
 		default:
 		}
-		if err := sess.step(); err != nil {
+		if err := attempt.Step(); err != nil {
 			return nil, err
 		}
 		t.slot.stats.step()
@@ -218,7 +220,7 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 			}
 			lastPublish, lastPublishStep = now, tr.Step()
 		}
-		if sess.mayCheckpoint() && tr.Step() > lastCheckpoint &&
+		if attempt.MayCheckpoint() && tr.Step() > lastCheckpoint &&
 			(opts.CheckpointEvery > 0 && tr.Step()-lastCheckpoint >= opts.CheckpointEvery ||
 				opts.CheckpointInterval > 0 && now.Sub(lastCheckpointAt) >= opts.CheckpointInterval) {
 			if _, err := checkpoint(taskCtx); err != nil {
@@ -227,7 +229,7 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 		}
 	}
 	// The estimate takes a while and cannot be interrupted; the heartbeats go on.
-	result, err := sess.result(start)
+	result, err := attempt.Result()
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/store"
 )
 
@@ -44,7 +45,7 @@ func TestSmallSweepRunsToCompletion(t *testing.T) {
 		t.Fatalf("%d results, want 12", len(results))
 	}
 	for _, r := range results {
-		want, err := Train(context.Background(), r.GetSpec(), testEstimateSamples)
+		want, err := task.Train(context.Background(), r.GetSpec(), &task.Options{EstimateSamples: testEstimateSamples})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,16 +82,16 @@ training: {steps: 20000, batch: 32, learning_rate: 1e-2, seed: 3}
 		t.Fatalf("Run after its context ended: %v, want nil", err)
 	}
 
-	task := tc.task(t, id, 0)
-	if task.GetState() != critsweepv1.TaskState_TASK_STATE_PENDING {
-		t.Fatalf("after shutdown the task is %v, want pending (lease given back)", task.GetState())
+	stored := tc.task(t, id, 0)
+	if stored.GetState() != critsweepv1.TaskState_TASK_STATE_PENDING {
+		t.Fatalf("after shutdown the task is %v, want pending (lease given back)", stored.GetState())
 	}
-	if len(task.GetFailures()) != 0 {
-		t.Errorf("giving the lease back counted failures: %q", task.GetFailures())
+	if len(stored.GetFailures()) != 0 {
+		t.Errorf("giving the lease back counted failures: %q", stored.GetFailures())
 	}
 	cp := tc.checkpoint(t, id, 0)
-	if cp == nil || cp.GetStep() != task.GetCheckpointStep() || cp.GetStep() >= 20000 {
-		t.Fatalf("stored checkpoint %v at task checkpoint step %d, want one mid-run", cp.GetStep(), task.GetCheckpointStep())
+	if cp == nil || cp.GetStep() != stored.GetCheckpointStep() || cp.GetStep() >= 20000 {
+		t.Fatalf("stored checkpoint %v at task checkpoint step %d, want one mid-run", cp.GetStep(), stored.GetCheckpointStep())
 	}
 	if !strings.Contains(first.logs.String(), "checkpoint before shutdown") {
 		t.Errorf("the worker took no checkpoint at shutdown; logs:\n%s", first.logs.String())
@@ -109,7 +110,7 @@ training: {steps: 20000, batch: 32, learning_rate: 1e-2, seed: 3}
 	if len(results) != 1 || results[0].GetAttempts() != 2 {
 		t.Fatalf("results %v, want one result after 2 attempts", results)
 	}
-	want, err := Train(context.Background(), results[0].GetSpec(), testEstimateSamples)
+	want, err := task.Train(context.Background(), results[0].GetSpec(), &task.Options{EstimateSamples: testEstimateSamples})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,10 +109,10 @@ func TestCatalogueCommandLines(t *testing.T) {
 	}{
 		// exact
 		{"exact without -L", []string{"exact", "--beta", "0.4"}, 2, []string{"-L/--size is required", "[2, "}},
-		{"exact β ≤ 0", []string{"exact", "--beta", "-0.1", "-L", "4"}, 2, []string{"--beta must be finite and > 0", "got -0.1"}},
+		{"exact β ≤ 0", []string{"exact", "--beta", "-0.1", "-L", "4"}, 2, []string{"--beta must be > 0 and finite", "got -0.1"}},
 		{"exact potts without q", []string{"exact", "--model", "potts", "--beta", "1", "-L", "4"}, 2, []string{"--q is required for --model potts", "[2, "}},
-		{"exact L too big to enumerate", []string{"exact", "--beta", "0.4", "-L", "30"}, 2, []string{"exceeds the exact-enumeration limit", "use L <="}},
-		{"exact unknown model", []string{"exact", "--model", "heisenberg", "--beta", "1", "-L", "4"}, 2, []string{"--model must be ising, potts, clock or custom", "heisenberg"}},
+		{"exact L too big to enumerate", []string{"exact", "--model", "potts", "--q", "3", "--beta", "1", "-L", "30"}, 2, []string{"exceeds the exact-enumeration limit", "use L <="}},
+		{"exact unknown model", []string{"exact", "--model", "heisenberg", "--beta", "1", "-L", "4"}, 2, []string{"--model must be one of ising, potts, clock, custom", "heisenberg"}},
 		{"exact ragged bond weight", []string{"exact", "--model", "custom", "--bond-weight", "2,0.5;0.5", "-L", "4"}, 2, []string{"--bond-weight"}},
 		// train
 		{"train zero steps", []string{"train", "--beta", "0.4", "-L", "4", "--steps", "0"}, 2, []string{"--steps must be >= 1", "got 0"}},

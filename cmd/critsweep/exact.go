@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -11,7 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/critsweep/critsweep/spec"
+	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/statmech"
+	"github.com/critsweep/critsweep/train"
 )
 
 // exactFlags are the flags of `critsweep exact`.
@@ -31,11 +35,13 @@ whole leading eigenvalue; ln λ/L is −βf) and the observables of the stationa
 distribution p at the open end of a cylinder and of the bulk distribution P ∝ Th·p²:
 ⟨|m|²⟩, ⟨|m|⁴⟩, the Binder cumulant and the second-moment correlation length ξ/L.
 
-For the Ising model ln λ comes from Kaufman's closed form (method "kaufman"); the
-observables, and ln λ of the other models (method "power"), come from power iteration
-over all q^L row states, which needs q^L <= 2^24. The bulk observables need a symmetric
-bond weight.`,
+For the Ising model ln λ comes from Kaufman's closed form (method "kaufman") at any L.
+The observables, and ln λ of the other models (method "power"), come from power
+iteration over all q^L row states, which needs q^L <= 2^24: beyond it the Ising
+observables are reported absent (null, with "observables_absent" saying why), and the
+other models are refused. The bulk observables need a symmetric bond weight.`,
 		Example: `  critsweep exact --model ising --beta 0.4406868 -L 8 --json
+  critsweep exact --model ising --beta 0.3 -L 40 --json
   critsweep exact --model potts --q 3 --beta 1.005 -L 6 --boundary twisted
   critsweep exact --model custom --bond-weight "2,0.5;0.5,2" -L 10`,
 		Args: cobra.NoArgs,
@@ -45,14 +51,15 @@ bond weight.`,
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	fl := cmd.Flags()
-	f.modelFlags.register(fl)
+	f.modelFlags.register(fl, statmech.MaxSize)
 	fl.Float64Var(&f.tol, "tol", 1e-12, "power iteration: tolerance on the change of ln λ per iteration, finite and > 0")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object on stdout")
 	return cmd
 }
 
 // exactResult is the --json output of `critsweep exact`. Quantities that are undefined
-// (bulk observables of an asymmetric W, ξ/L when χ(0) < χ(k_min)) are null.
+// (bulk observables of an asymmetric W, ξ/L when χ(0) < χ(k_min)) or absent (beyond
+// enumeration) are null.
 type exactResult struct {
 	Model      string   `json:"model"`
 	Q          int      `json:"q"`
@@ -64,8 +71,9 @@ type exactResult struct {
 	Method          string  `json:"method"`
 	LnLambda        float64 `json:"ln_lambda"`
 	LnLambdaPerSite float64 `json:"ln_lambda_per_site"`
-	// LnLambdaPower is ln λ from power iteration, the same as ln_lambda for method power.
-	LnLambdaPower float64    `json:"ln_lambda_power"`
+	// LnLambdaPower is ln λ from power iteration, the same as ln_lambda for method power;
+	// null beyond enumeration.
+	LnLambdaPower jsonNumber `json:"ln_lambda_power"`
 	M2            jsonNumber `json:"m2"`
 	M4            jsonNumber `json:"m4"`
 	Binder        jsonNumber `json:"binder"`
@@ -74,8 +82,11 @@ type exactResult struct {
 	BulkM4        jsonNumber `json:"bulk_m4"`
 	BulkBinder    jsonNumber `json:"bulk_binder"`
 	BulkXiOverL   jsonNumber `json:"bulk_xi_over_l"`
-	Iterations    int        `json:"iterations"`
-	Seconds       float64    `json:"seconds"`
+	// ObservablesAbsent says why the observables are null: q^L is over the enumeration
+	// limit. Empty when they were computed.
+	ObservablesAbsent string  `json:"observables_absent,omitempty"`
+	Iterations        int     `json:"iterations"`
+	Seconds           float64 `json:"seconds"`
 }
 
 // jsonNumber is a float64 that encodes NaN and ±Inf as null.
@@ -91,65 +102,58 @@ func (x jsonNumber) MarshalJSON() ([]byte, error) {
 
 func (f *exactFlags) run(cmd *cobra.Command) error {
 	start := time.Now()
-	sys, err := f.system(cmd)
+	ts, err := f.taskSpec(cmd)
 	if err != nil {
 		return err
 	}
-	w, boundary := sys.BondWeight(), sys.Boundary()
+	if err := spec.ValidateSystem(ts, statmech.MaxSize); err != nil {
+		return flagError(err)
+	}
 	if !(f.tol > 0) || math.IsInf(f.tol, 0) {
 		return usageErrorf("--tol must be finite and > 0, got %v", f.tol)
 	}
-	if _, err := sys.NumStates(); err != nil {
-		return usageErrorf("-L/--size %d with q = %d: q^L exceeds the exact-enumeration limit of %d states (2^24); use L <= %d",
-			f.size, w.Q(), statmech.MaxStates, maxSizeFor(w.Q()))
-	}
-
-	perron, err := statmech.Perron(sys, &statmech.PerronOptions{Tol: f.tol})
-	if err != nil {
+	sys, ex, err := task.Exact(ts, &statmech.PerronOptions{Tol: f.tol})
+	switch {
+	case errors.Is(err, train.ErrTooLarge):
+		q := int(ts.GetModel().GetQ())
+		if bw := ts.GetModel().GetBondWeight(); bw != nil {
+			q = int(bw.GetQ())
+		}
+		return usageErrorf("-L/--size %d with q = %d: q^L exceeds the exact-enumeration limit of %d states (2^24); use L <= %d (only the Ising model has a closed form beyond it)",
+			f.size, q, statmech.MaxStates, maxSizeFor(q))
+	case errors.Is(err, task.ErrInvalid):
+		return usage(err)
+	case err != nil:
 		return fmt.Errorf("exact: %w", err)
 	}
+	w := sys.BondWeight()
+	nan := jsonNumber(math.NaN())
 	res := exactResult{
-		Model:         f.model,
-		Q:             w.Q(),
-		Size:          f.size,
-		Boundary:      boundary.String(),
-		Method:        "power",
-		LnLambda:      perron.LogLambda,
-		LnLambdaPower: perron.LogLambda,
-		Iterations:    perron.Iterations,
+		Model:           f.model,
+		Q:               w.Q(),
+		Size:            f.size,
+		Boundary:        sys.Boundary().String(),
+		Method:          ex.Method,
+		LnLambda:        ex.LnLambda,
+		LnLambdaPerSite: ex.LnLambda / float64(f.size),
+		LnLambdaPower:   jsonNumber(ex.LnLambdaPower),
+		M2:              nan, M4: nan, Binder: nan, XiOverL: nan,
+		BulkM2: nan, BulkM4: nan, BulkBinder: nan, BulkXiOverL: nan,
+		Iterations: ex.Iterations,
 	}
-	if f.model == "custom" {
+	if f.model == spec.ModelCustom {
 		res.BondWeight = w.String()
 	} else {
 		beta := f.beta
 		res.Beta = &beta
 	}
-	if f.model == "ising" {
-		ll, err := statmech.KaufmanLogLambda(f.beta, f.size, boundary)
-		if err != nil {
-			return usageErrorf("%w", err)
-		}
-		res.Method, res.LnLambda = "kaufman", ll
+	if e := ex.End; e != nil {
+		res.M2, res.M4, res.Binder, res.XiOverL = jsonNumber(e.M2), jsonNumber(e.M4), jsonNumber(e.Binder), jsonNumber(e.XiOverL)
+	} else {
+		res.ObservablesAbsent = fmt.Sprintf("q^L = %d^%d is over the exact-enumeration limit of %d states (2^24)", w.Q(), f.size, statmech.MaxStates)
 	}
-	res.LnLambdaPerSite = res.LnLambda / float64(f.size)
-
-	end, err := sys.Observables(perron.P)
-	if err != nil {
-		return fmt.Errorf("exact: %w", err)
-	}
-	res.M2, res.M4, res.Binder, res.XiOverL = jsonNumber(end.M2), jsonNumber(end.M4), jsonNumber(end.Binder), jsonNumber(end.XiOverL)
-	nan := jsonNumber(math.NaN())
-	res.BulkM2, res.BulkM4, res.BulkBinder, res.BulkXiOverL = nan, nan, nan, nan
-	if w.Symmetric() {
-		bulkP, err := sys.Bulk(perron.P)
-		if err != nil {
-			return fmt.Errorf("exact: %w", err)
-		}
-		bulk, err := sys.Observables(bulkP)
-		if err != nil {
-			return fmt.Errorf("exact: %w", err)
-		}
-		res.BulkM2, res.BulkM4, res.BulkBinder, res.BulkXiOverL = jsonNumber(bulk.M2), jsonNumber(bulk.M4), jsonNumber(bulk.Binder), jsonNumber(bulk.XiOverL)
+	if b := ex.Bulk; b != nil {
+		res.BulkM2, res.BulkM4, res.BulkBinder, res.BulkXiOverL = jsonNumber(b.M2), jsonNumber(b.M4), jsonNumber(b.Binder), jsonNumber(b.XiOverL)
 	}
 	res.Seconds = time.Since(start).Seconds()
 
@@ -184,10 +188,14 @@ func writeExactTable(out io.Writer, r *exactResult) error {
 	p("boundary\t%s\n", r.Boundary)
 	p("ln λ\t%.12f\t(%s)\n", r.LnLambda, r.Method)
 	p("ln λ / L\t%.12f\n", r.LnLambdaPerSite)
-	if r.Method != "power" {
-		p("ln λ, power iteration\t%.12f\t(Kaufman − power = %.2g)\n", r.LnLambdaPower, r.LnLambda-r.LnLambdaPower)
+	if r.ObservablesAbsent != "" {
+		p("observables\tabsent: %s\n", r.ObservablesAbsent)
+	} else {
+		if r.Method != train.ExactPower {
+			p("ln λ, power iteration\t%.12f\t(Kaufman − power = %.2g)\n", float64(r.LnLambdaPower), r.LnLambda-float64(r.LnLambdaPower))
+		}
+		p("iterations\t%d\t(power iteration, for the observables)\n", r.Iterations)
 	}
-	p("iterations\t%d\t(power iteration, for the observables)\n", r.Iterations)
 	p("seconds\t%.3f\n", r.Seconds)
 	p("\n")
 	p("observable\tend of cylinder p\tbulk P ∝ Th·p²\n")

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/critsweep/critsweep/statmech"
 )
 
 // execExact runs `critsweep exact` with args and returns its stdout and error.
@@ -119,26 +121,26 @@ func TestExactUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-L", "8"}, "--beta is required"},
-		{[]string{"--beta", "0", "-L", "8"}, "--beta must be finite and > 0, got 0"},
-		{[]string{"--beta", "-1", "-L", "8"}, "--beta must be finite and > 0, got -1"},
-		{[]string{"--beta", "NaN", "-L", "8"}, "--beta must be finite and > 0, got NaN"},
+		{[]string{"--beta", "0", "-L", "8"}, "--beta must be > 0 and finite, got 0"},
+		{[]string{"--beta", "-1", "-L", "8"}, "--beta must be > 0 and finite, got -1"},
+		{[]string{"--beta", "NaN", "-L", "8"}, "--beta must be > 0 and finite, got NaN"},
 		{[]string{"--beta", "1e308", "-L", "8"}, "too large"},
 		{[]string{"--beta", "0.4"}, "-L/--size is required"},
 		{[]string{"--beta", "0.4", "-L", "1"}, "-L/--size must be in [2, 65536], got 1"},
-		{[]string{"--beta", "0.4", "-L", "25"}, "exceeds the exact-enumeration limit of 16777216 states (2^24); use L <= 24"},
+		{[]string{"--model", "clock", "--q", "2", "--beta", "0.4", "-L", "25"}, "exceeds the exact-enumeration limit of 16777216 states (2^24); use L <= 24"},
 		{[]string{"--model", "potts", "--q", "3", "--beta", "1", "-L", "16"}, "use L <= 15"},
 		{[]string{"--model", "potts", "--beta", "1", "-L", "4"}, "--q is required for --model potts"},
-		{[]string{"--model", "clock", "--q", "1", "--beta", "1", "-L", "4"}, "--q must be in [2, 1024], got 1"},
-		{[]string{"--model", "ising", "--q", "3", "--beta", "1", "-L", "4"}, "--q must be 2 for --model ising"},
-		{[]string{"--model", "heisenberg", "--beta", "1", "-L", "4"}, `--model must be ising, potts, clock or custom, got "heisenberg"`},
-		{[]string{"--beta", "1", "-L", "4", "--boundary", "open"}, `--boundary must be periodic or twisted, got "open"`},
+		{[]string{"--model", "clock", "--q", "1", "--beta", "1", "-L", "4"}, "--q must be in [2, 64] for clock, got 1"},
+		{[]string{"--model", "ising", "--q", "3", "--beta", "1", "-L", "4"}, "--q must be 2 or absent for ising, got 3"},
+		{[]string{"--model", "heisenberg", "--beta", "1", "-L", "4"}, `--model must be one of ising, potts, clock, custom, got "heisenberg"`},
+		{[]string{"--beta", "1", "-L", "4", "--boundary", "open"}, `--boundary must be one of periodic, twisted, got "open"`},
 		{[]string{"--beta", "1", "-L", "4", "--tol", "0"}, "--tol must be finite and > 0, got 0"},
 		{[]string{"--beta", "1", "-L", "4", "--bond-weight", "1,2;2,1"}, "--bond-weight applies only to --model custom"},
 		{[]string{"--model", "custom", "-L", "4"}, "--bond-weight is required for --model custom"},
 		{[]string{"--model", "custom", "--beta", "1", "--bond-weight", "1,2;2,1", "-L", "4"}, "--beta does not apply to --model custom"},
 		{[]string{"--model", "custom", "--bond-weight", "1,x;2,1", "-L", "4"}, `--bond-weight: row 0, entry 1: "x" is not a number`},
-		{[]string{"--model", "custom", "--bond-weight", "1,2;2", "-L", "4"}, "--bond-weight: statmech: invalid bond weight: the matrix must be square"},
-		{[]string{"--model", "custom", "--bond-weight", "1,-2;2,1", "-L", "4"}, "entry W[0][1] must be finite and > 0, got -2"},
+		{[]string{"--model", "custom", "--bond-weight", "1,2;2", "-L", "4"}, "--bond-weight: row 1 has 1 entries, want 2: the matrix must be square"},
+		{[]string{"--model", "custom", "--bond-weight", "1,-2;2,1", "-L", "4"}, "--bond-weight values[1] must be positive and finite, got -2"},
 		{[]string{"--model", "custom", "--q", "3", "--bond-weight", "1,2;2,1", "-L", "4"}, "--q is 3 but --bond-weight is 2×2"},
 		{[]string{"--beta", "x", "-L", "4"}, "invalid argument"},
 		{[]string{"--beta", "1", "-L", "4", "extra"}, "unknown command"},
@@ -160,5 +162,33 @@ func TestExactUsageErrors(t *testing.T) {
 		if out != "" {
 			t.Errorf("exact %s: wrote %q to stdout on error", strings.Join(tc.args, " "), out)
 		}
+	}
+}
+
+// TestExactIsingBeyondEnumeration runs the Ising model at L = 40 (2^40 states): ln λ/L
+// comes from Kaufman's closed form, and the observables are absent, not an error.
+func TestExactIsingBeyondEnumeration(t *testing.T) {
+	code, out, errOut := runCLI(t, "exact", "--model", "ising", "--beta", "0.3", "-L", "40", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	want, err := statmech.KaufmanLogLambda(0.3, 40, statmech.Periodic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["method"] != "kaufman" || got["ln_lambda_per_site"] != want/40 || got["size"] != 40.0 {
+		t.Errorf("method %v, ln_lambda_per_site %v, size %v; want kaufman, %v, 40", got["method"], got["ln_lambda_per_site"], got["size"], want/40)
+	}
+	for _, key := range []string{"m2", "m4", "binder", "xi_over_l", "bulk_m2", "ln_lambda_power"} {
+		if v, ok := got[key]; !ok || v != nil {
+			t.Errorf("%s = %v, want null (absent)", key, v)
+		}
+	}
+	if s, _ := got["observables_absent"].(string); !strings.Contains(s, "2^40") {
+		t.Errorf("observables_absent = %q, want the reason (q^L = 2^40)", s)
 	}
 }

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/critsweep/critsweep/statmech"
+	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 )
 
 // modelFlags name a lattice model and a row: the flags that `exact` and `train` share.
+// They build the model, beta, size and boundary of a task spec; package spec checks them
+// and names the flag of any field it refuses (flagError).
 type modelFlags struct {
 	model      string
 	beta       float64
@@ -20,119 +23,133 @@ type modelFlags struct {
 	q          int
 	bondWeight string
 	boundary   string
+	maxSize    int // the largest -L the command takes
 }
 
-func (f *modelFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&f.model, "model", "ising", "model: ising, potts, clock or custom")
+func (f *modelFlags) register(fl *pflag.FlagSet, maxSize int) {
+	f.maxSize = maxSize
+	fl.StringVar(&f.model, "model", spec.ModelIsing, "model: "+strings.Join(spec.ModelKinds(), ", "))
 	fl.Float64Var(&f.beta, "beta", 0, "inverse temperature β, finite and > 0 (required except for custom)")
-	fl.IntVarP(&f.size, "size", "L", 0, fmt.Sprintf("row length L, in [2, %d] (required)", statmech.MaxSize))
-	fl.IntVar(&f.q, "q", 0, "number of states per site, >= 2 (required for potts and clock)")
+	fl.IntVarP(&f.size, "size", "L", 0, fmt.Sprintf("row length L, in [2, %d] (required)", maxSize))
+	fl.IntVar(&f.q, "q", 0, fmt.Sprintf("number of states per site, in [2, %d] (required for potts and clock)", spec.MaxTaskQ))
 	fl.StringVar(&f.bondWeight, "bond-weight", "", `bond weight W of --model custom: rows separated by ";", entries by ",", e.g. "2,0.5;0.5,2"`)
-	fl.StringVar(&f.boundary, "boundary", "periodic", "seam boundary: periodic or twisted")
+	fl.StringVar(&f.boundary, "boundary", spec.Periodic, "seam boundary: "+strings.Join(spec.BoundaryNames(), " or "))
 }
 
-// system checks the model flags together and builds the system they name.
-func (f *modelFlags) system(cmd *cobra.Command) (*statmech.System, error) {
-	w, err := f.buildBondWeight(cmd)
-	if err != nil {
-		return nil, err
-	}
-	if !cmd.Flags().Changed("size") {
-		return nil, usageErrorf("-L/--size is required: the row length, in [2, %d]", statmech.MaxSize)
-	}
-	if f.size < 2 || f.size > statmech.MaxSize {
-		return nil, usageErrorf("-L/--size must be in [2, %d], got %d", statmech.MaxSize, f.size)
-	}
-	boundary, err := statmech.ParseBoundary(f.boundary)
-	if err != nil {
-		return nil, usageErrorf("--boundary must be periodic or twisted, got %q", f.boundary)
-	}
-	sys, err := statmech.NewSystem(w, f.size, boundary)
-	if err != nil {
-		return nil, usageErrorf("%w", err)
-	}
-	return sys, nil
-}
-
-// buildBondWeight checks --model, --beta, --q and --bond-weight together and builds W.
-func (f *modelFlags) buildBondWeight(cmd *cobra.Command) (statmech.BondWeight, error) {
+// taskSpec checks that the model flags go together and returns the task spec they name
+// (model, beta, size, boundary). A custom bond weight is given as it is, which is the
+// task at β = 1. The ranges are checked by the caller, with spec.ValidateTask or
+// spec.ValidateSystem.
+func (f *modelFlags) taskSpec(cmd *cobra.Command) (*critsweepv1.TaskSpec, error) {
 	changed := cmd.Flags().Changed
-	if f.model == "custom" {
+	if !changed("size") {
+		return nil, usageErrorf("-L/--size is required: the row length, in [2, %d]", f.maxSize)
+	}
+	if f.size < 2 || f.size > f.maxSize {
+		return nil, usageErrorf("-L/--size must be in [2, %d], got %d", f.maxSize, f.size)
+	}
+	ts := &critsweepv1.TaskSpec{
+		Model:    &critsweepv1.ModelSpec{Kind: f.model},
+		Beta:     f.beta,
+		Size:     uint32(f.size),
+		Boundary: f.boundary,
+	}
+	if f.model == spec.ModelCustom {
 		if changed("beta") {
-			return statmech.BondWeight{}, usageErrorf("--beta does not apply to --model custom: its bond weight is given by --bond-weight")
+			return nil, usageErrorf("--beta does not apply to --model custom: its bond weight is given by --bond-weight")
 		}
 		if f.bondWeight == "" {
-			return statmech.BondWeight{}, usageErrorf(`--bond-weight is required for --model custom: a positive q×q matrix, rows separated by ";", entries by ",", e.g. "2,0.5;0.5,2"`)
+			return nil, usageErrorf(`--bond-weight is required for --model custom: a positive q×q matrix, rows separated by ";", entries by ",", e.g. "2,0.5;0.5,2"`)
 		}
-		m, err := parseMatrix(f.bondWeight)
+		bw, err := parseMatrix(f.bondWeight)
 		if err != nil {
-			return statmech.BondWeight{}, usageErrorf("--bond-weight: %v", err)
+			return nil, usageErrorf("--bond-weight: %v", err)
 		}
-		w, err := statmech.Custom(m)
-		if err != nil {
-			return statmech.BondWeight{}, usageErrorf("--bond-weight: %w", err)
+		if changed("q") && f.q != int(bw.GetQ()) {
+			return nil, usageErrorf("--q is %d but --bond-weight is %d×%d; leave --q out for --model custom", f.q, bw.GetQ(), bw.GetQ())
 		}
-		if changed("q") && f.q != w.Q() {
-			return statmech.BondWeight{}, usageErrorf("--q is %d but --bond-weight is %d×%d; leave --q out for --model custom", f.q, w.Q(), w.Q())
-		}
-		return w, nil
-	}
-	switch f.model {
-	case "ising", "potts", "clock":
-	default:
-		return statmech.BondWeight{}, usageErrorf("--model must be ising, potts, clock or custom, got %q", f.model)
+		ts.Model.BondWeight, ts.Beta = bw, 1
+		return ts, nil
 	}
 	if changed("bond-weight") {
-		return statmech.BondWeight{}, usageErrorf("--bond-weight applies only to --model custom, not %s", f.model)
+		return nil, usageErrorf("--bond-weight applies only to --model custom, not %s", f.model)
 	}
-	if !changed("beta") {
-		return statmech.BondWeight{}, usageErrorf("--beta is required for --model %s: the inverse temperature, finite and > 0", f.model)
+	if !changed("beta") && f.model != "" {
+		return nil, usageErrorf("--beta is required for --model %s: the inverse temperature, finite and > 0", f.model)
 	}
-	if !(f.beta > 0) || math.IsInf(f.beta, 0) {
-		return statmech.BondWeight{}, usageErrorf("--beta must be finite and > 0, got %v", f.beta)
+	if (f.model == spec.ModelPotts || f.model == spec.ModelClock) && !changed("q") {
+		return nil, usageErrorf("--q is required for --model %s: the number of states, in [2, %d]", f.model, spec.MaxTaskQ)
 	}
-	var (
-		w   statmech.BondWeight
-		err error
-	)
-	switch f.model {
-	case "ising":
-		if changed("q") && f.q != 2 {
-			return statmech.BondWeight{}, usageErrorf("--q must be 2 for --model ising (or left out), got %d", f.q)
+	if changed("q") {
+		if f.q < 0 || f.q > 1<<30 {
+			return nil, usageErrorf("--q must be in [2, %d], got %d", spec.MaxTaskQ, f.q)
 		}
-		w, err = statmech.Ising(f.beta)
-	case "potts", "clock":
-		if !changed("q") {
-			return statmech.BondWeight{}, usageErrorf("--q is required for --model %s: the number of states, in [2, %d]", f.model, statmech.MaxQ)
-		}
-		if f.q < 2 || f.q > statmech.MaxQ {
-			return statmech.BondWeight{}, usageErrorf("--q must be in [2, %d], got %d", statmech.MaxQ, f.q)
-		}
-		if f.model == "potts" {
-			w, err = statmech.Potts(f.q, f.beta)
-		} else {
-			w, err = statmech.Clock(f.q, f.beta)
-		}
+		ts.Model.Q = uint32(f.q)
 	}
-	if err != nil {
-		return statmech.BondWeight{}, usageErrorf("--beta: %w", err)
-	}
-	return w, nil
+	return ts, nil
 }
 
-// parseMatrix parses "a,b;c,d" into rows.
-func parseMatrix(s string) ([][]float64, error) {
-	var m [][]float64
-	for i, row := range strings.Split(s, ";") {
-		var r []float64
-		for j, e := range strings.Split(row, ",") {
+// parseMatrix parses "a,b;c,d" into a square bond weight.
+func parseMatrix(s string) (*critsweepv1.BondWeight, error) {
+	rows := strings.Split(s, ";")
+	q := len(rows)
+	bw := &critsweepv1.BondWeight{Q: uint32(q)}
+	for i, row := range rows {
+		entries := strings.Split(row, ",")
+		if len(entries) != q {
+			return nil, fmt.Errorf("row %d has %d entries, want %d: the matrix must be square", i, len(entries), q)
+		}
+		for j, e := range entries {
 			v, err := strconv.ParseFloat(strings.TrimSpace(e), 64)
 			if err != nil {
 				return nil, fmt.Errorf("row %d, entry %d: %q is not a number", i, j, strings.TrimSpace(e))
 			}
-			r = append(r, v)
+			bw.Values = append(bw.Values, v)
 		}
-		m = append(m, r)
 	}
-	return m, nil
+	return bw, nil
+}
+
+// fieldFlags name the flag that sets each field of a task spec, longest prefix first.
+var fieldFlags = []struct{ field, flag string }{
+	{"model.bond_weight", "--bond-weight"},
+	{"model.kind", "--model"},
+	{"model.q", "--q"},
+	{"model", "--model"},
+	{"beta", "--beta"},
+	{"size", "-L/--size"},
+	{"tau", "--tau"},
+	{"boundary", "--boundary"},
+	{"network.hidden", "--hidden"},
+	{"training.objective", "--objective"},
+	{"training.steps", "--steps"},
+	{"training.batch", "--batch"},
+	{"training.learning_rate", "--lr"},
+	{"training.estimate_samples", "--samples"},
+	{"training.estimate_draws", "--draws"},
+}
+
+// flagError turns the violations of a task spec built from flags (a *spec.Error) into a
+// usage error that names the flags: "--beta must be > 0 and finite, got 0". Other errors
+// pass through.
+func flagError(err error) error {
+	var se *spec.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	parts := make([]string, len(se.Violations))
+	for i, v := range se.Violations {
+		name := v.Field
+		for _, ff := range fieldFlags {
+			if rest, ok := strings.CutPrefix(v.Field, ff.field); ok {
+				if r, dotted := strings.CutPrefix(rest, "."); dotted {
+					rest = " " + r
+				}
+				name = ff.flag + rest
+				break
+			}
+		}
+		parts[i] = name + " " + v.Description
+	}
+	return usageErrorf("%s", strings.Join(parts, "; "))
 }

@@ -12,7 +12,8 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
-	"github.com/critsweep/critsweep/worker"
+	"github.com/critsweep/critsweep/spec/task"
+	"github.com/critsweep/critsweep/train"
 )
 
 // resultsFlags are the flags of `critsweep results`.
@@ -133,7 +134,8 @@ func newEstimateFields(res *critsweepv1.Result) estimateFields {
 }
 
 // newResultRecord flattens a finished task. The training settings are those the worker
-// trained with: the spec's, with the trainer's defaults for the ones it left at zero.
+// trained with: the spec's, with train's defaults for the ones it left at zero
+// (task.Resolve), and tau is the τ the objective used (the grid's, or its default).
 func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
 	spec, res := tr.GetSpec(), tr.GetResult()
 	rec := resultRecord{
@@ -153,10 +155,13 @@ func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
 	for _, h := range spec.GetNetwork().GetHidden() {
 		rec.Hidden = append(rec.Hidden, int(h))
 	}
-	if sys, cfg, err := worker.TaskConfig(spec, 0); err == nil {
+	if sys, cfg, err := task.Resolve(spec, nil); err == nil {
 		rec.Q, rec.Hidden, rec.Batch, rec.LearningRate = sys.Q(), cfg.Hidden, cfg.Batch, cfg.LearningRate
 		if rec.Objective == "" {
 			rec.Objective = cfg.Objective
+		}
+		if train.UsesTau(cfg.Objective) {
+			rec.Tau = cfg.Tau
 		}
 	}
 	return rec

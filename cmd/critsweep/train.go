@@ -2,17 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
+	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/train"
 )
 
@@ -33,6 +34,9 @@ type trainFlags struct {
 	json      bool
 }
 
+// byTrain is the help text of a flag whose default is train's for the row's L and q.
+const byTrain = "default: depends on L and q, see `critsweep spec init`"
+
 func newTrainCmd() *cobra.Command {
 	var f trainFlags
 	cmd := &cobra.Command{
@@ -43,6 +47,10 @@ transfer matrix, then estimates ln λ/L (by the Rayleigh quotient: second order 
 model's error, a lower bound), the order parameter's moments and the Binder cumulant, each
 with a standard error. Where q^L <= 2^16 it also solves the system exactly and reports
 the model's distance to the exact p in an "exact" block.
+
+It trains one task the way a sweep's worker does (the same flow, the same result for the
+same settings and seed): the flags build the task's spec, and every setting left out takes
+the train package's default for the row's L and q, as in a sweep spec.
 
 Objectives: "default" (forward-KL power iteration with bond-tilted sampling and
 symmetrisation; it does not use τ) and "gumbel-rkl" (the seed notebook's reverse KL with
@@ -57,16 +65,16 @@ stdout. The same --seed gives the same output, bit for bit, apart from "seconds"
 		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd) },
 	}
 	fl := cmd.Flags()
-	f.modelFlags.register(fl)
-	fl.StringVar(&f.objective, "objective", train.ObjectiveDefault, "objective: "+strings.Join(train.Objectives, " or "))
+	f.modelFlags.register(fl, spec.MaxTaskSize)
+	fl.StringVar(&f.objective, "objective", spec.ObjectiveDefault, "objective: "+strings.Join(spec.Objectives(), " or "))
 	fl.StringVar(&f.tau, "tau", "", "Gumbel-softmax temperature τ > 0 of gumbel-rkl (default 1/(q−1)); other objectives do not use it")
-	fl.IntVar(&f.steps, "steps", 3000, "optimiser steps, >= 1")
-	fl.IntVar(&f.batch, "batch", 256, "samples per step, >= 1")
-	fl.StringVar(&f.hidden, "hidden", "32,32", "hidden feature counts per site, comma-separated, each >= 1")
-	fl.Float64Var(&f.lr, "lr", 0, "Adam's learning rate > 0 (default 1e-3, and 1e-2 for gumbel-rkl)")
+	fl.IntVar(&f.steps, "steps", 0, "optimiser steps, >= 1 ("+byTrain+")")
+	fl.IntVar(&f.batch, "batch", 0, "samples per step, >= 1 ("+byTrain+")")
+	fl.StringVar(&f.hidden, "hidden", "", "hidden feature counts per site, comma-separated, each >= 1, e.g. 32,32 ("+byTrain+")")
+	fl.Float64Var(&f.lr, "lr", 0, "Adam's learning rate > 0 ("+byTrain+" and the objective)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
-	fl.IntVar(&f.samples, "samples", 1<<16, "samples behind the final estimates, >= 2")
-	fl.IntVar(&f.draws, "draws", 0, "draws of (Tp)(x) behind the Rayleigh quotient (default 16×samples)")
+	fl.IntVar(&f.samples, "samples", 0, "samples behind the final estimates, >= 2 ("+byTrain+")")
+	fl.IntVar(&f.draws, "draws", 0, "draws of (Tp)(x) behind the Rayleigh quotient ("+byTrain+")")
 	fl.IntVar(&f.every, "progress-every", 500, "steps between progress lines on stderr (0: none)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object on stdout")
@@ -91,20 +99,18 @@ type trainResult struct {
 }
 
 func (f *trainFlags) run(cmd *cobra.Command) error {
-	start := time.Now()
-	sys, err := f.system(cmd)
+	ts, err := f.taskSpec(cmd)
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(cmd, sys.Size(), sys.Q())
-	if err != nil {
-		return err
+	if err := spec.ValidateTask(ts); err != nil {
+		return flagError(err)
 	}
-	tr, err := train.New(sys, cfg)
+	attempt, err := task.NewAttempt(ts, nil)
 	if err != nil {
 		return usage(err)
 	}
-	cfg = tr.Config()
+	sys, cfg := attempt.System(), attempt.Config()
 	stderr := cmd.ErrOrStderr()
 	if cmd.Flags().Changed("tau") && !train.UsesTau(cfg.Objective) {
 		fmt.Fprintf(stderr, "note: objective %q does not use τ; --tau %s is ignored\n", cfg.Objective, f.tau)
@@ -113,35 +119,20 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	if f.quiet {
 		every = 0
 	}
-	report := func(p train.Progress) error {
-		if every > 0 {
+	var report func(train.Progress)
+	if every > 0 {
+		report = func(p train.Progress) {
 			fmt.Fprintf(stderr, "step %*d/%d  loss %.5f  ln λ/L ≈ %.5f (first order)  %.1fs\n",
 				len(strconv.Itoa(p.Steps)), p.Step, p.Steps, p.Loss, p.LnLambdaPerSite, p.Elapsed.Seconds())
+			if p.Step == p.Steps {
+				fmt.Fprintf(stderr, "estimating from %d samples…\n", cfg.EstimateSamples)
+			}
 		}
-		return nil
 	}
-	var last train.Progress
-	err = tr.Run(cmd.Context(), every, func(p train.Progress) error {
-		last = p
-		return report(p)
-	})
+	result, err := attempt.Run(cmd.Context(), every, report)
 	if err != nil {
 		return err
 	}
-	if every > 0 {
-		fmt.Fprintf(stderr, "estimating from %d samples…\n", cfg.EstimateSamples)
-	}
-	est, err := tr.Estimate(0)
-	if err != nil {
-		return err
-	}
-	var exact *train.ExactComparison
-	if n, err := sys.NumStates(); err == nil && n <= train.ExactStateLimit {
-		if exact, err = tr.CompareExact(); err != nil {
-			return err
-		}
-	}
-
 	res := trainResult{
 		Model:          f.model,
 		Q:              sys.Q(),
@@ -152,10 +143,10 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 		Batch:          cfg.Batch,
 		LearningRate:   cfg.LearningRate,
 		Seed:           cfg.Seed,
-		estimateFields: newEstimateFields(est.Proto(cfg.Objective, tr.Step(), 0, last.Loss, exact)),
-		Samples:        est.Samples,
+		estimateFields: newEstimateFields(result),
+		Samples:        cfg.EstimateSamples,
 	}
-	if f.model != "custom" {
+	if f.model != spec.ModelCustom {
 		beta := f.beta
 		res.Beta = &beta
 	}
@@ -163,75 +154,77 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 		tau := cfg.Tau
 		res.Tau = &tau
 	}
-	res.Seconds = time.Since(start).Seconds()
 	if f.json {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 	}
 	return writeTrainTable(cmd.OutOrStdout(), &res)
 }
 
-// config checks the training flags and builds the train.Config.
-func (f *trainFlags) config(cmd *cobra.Command, size, q int) (train.Config, error) {
-	var hidden []int
-	for i, s := range strings.Split(f.hidden, ",") {
-		h, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || h < 1 {
-			return train.Config{}, usageErrorf("--hidden: entry %d is %q; want comma-separated integers >= 1, e.g. 32,32", i, s)
-		}
-		hidden = append(hidden, h)
+// taskSpec checks the flags' syntax and builds the task spec they name. Flags left out
+// stay zero, for train's defaults; a flag given explicitly must hold a usable value.
+func (f *trainFlags) taskSpec(cmd *cobra.Command) (*critsweepv1.TaskSpec, error) {
+	ts, err := f.modelFlags.taskSpec(cmd)
+	if err != nil {
+		return nil, err
 	}
 	changed := cmd.Flags().Changed
-	var tau float64
+	ts.Network = &critsweepv1.NetworkSpec{}
+	if changed("hidden") {
+		for i, s := range strings.Split(f.hidden, ",") {
+			h, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || h < 1 || h > math.MaxUint32 {
+				return nil, usageErrorf("--hidden: entry %d is %q; want comma-separated integers >= 1, e.g. 32,32", i, s)
+			}
+			ts.Network.Hidden = append(ts.Network.Hidden, uint32(h))
+		}
+	}
 	if changed("tau") {
 		taus := strings.Split(f.tau, ",")
 		if len(taus) > 1 {
-			if !train.UsesTau(f.objective) {
-				return train.Config{}, usageErrorf("--tau: objective %q does not use τ, so several τ (%s) would train the same model; use --objective gumbel-rkl to compare τ", f.objective, f.tau)
+			if !spec.UsesTau(f.objective) {
+				return nil, usageErrorf("--tau: objective %q does not use τ, so several τ (%s) would train the same model; use --objective %s to compare τ", f.objective, f.tau, spec.ObjectiveGumbelRKL)
 			}
-			return train.Config{}, usageErrorf("--tau: train fits one model, give one τ (got %s); to compare several τ, run a sweep with grid.tau", f.tau)
+			return nil, usageErrorf("--tau: train fits one model, give one τ (got %s); to compare several τ, run a sweep with grid.tau", f.tau)
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(taus[0]), 64)
 		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return train.Config{}, usageErrorf("--tau must be finite and > 0, got %q", f.tau)
+			return nil, usageErrorf("--tau must be finite and > 0, got %q", f.tau)
 		}
-		tau = v
+		if spec.UsesTau(f.objective) {
+			ts.Tau = v
+		}
 	}
-	if changed("lr") && !(f.lr > 0) {
-		return train.Config{}, usageErrorf("--lr must be finite and > 0, got %v", f.lr)
+	// An explicit 0 would read as "the default" in the spec: refuse it.
+	for _, c := range []struct {
+		flag string
+		bad  bool
+		want string
+	}{
+		{"steps", f.steps < 1, ">= 1"},
+		{"batch", f.batch < 1, ">= 1"},
+		{"samples", f.samples < 2, ">= 2"},
+		{"draws", f.draws < 1, ">= 1"},
+		{"lr", !(f.lr > 0) || math.IsInf(f.lr, 0), "finite and > 0"},
+	} {
+		if changed(c.flag) && c.bad {
+			return nil, usageErrorf("--%s must be %s, got %v (leave it out for the default)", c.flag, c.want, cmd.Flags().Lookup(c.flag).Value)
+		}
 	}
-	if f.steps < 1 {
-		return train.Config{}, usageErrorf("--steps must be >= 1, got %d", f.steps)
+	for _, v := range []int{f.steps, f.batch, f.samples, f.draws} {
+		if v > math.MaxUint32 {
+			return nil, usageErrorf("a count flag is too large: %d", v)
+		}
 	}
-	if f.batch < 1 {
-		return train.Config{}, usageErrorf("--batch must be >= 1, got %d", f.batch)
-	}
-	if f.samples < 2 {
-		return train.Config{}, usageErrorf("--samples must be >= 2, got %d", f.samples)
-	}
-	if f.draws < 0 {
-		return train.Config{}, usageErrorf("--draws must be >= 0, got %d", f.draws)
-	}
-	cfg := train.Config{
+	ts.Training = &critsweepv1.TrainingSpec{
 		Objective:       f.objective,
-		Hidden:          hidden,
-		Steps:           f.steps,
-		Batch:           f.batch,
+		Steps:           uint32(f.steps),
+		Batch:           uint32(f.batch),
 		LearningRate:    f.lr,
 		Seed:            f.seed,
-		EstimateSamples: f.samples,
-		EstimateDraws:   f.draws,
+		EstimateSamples: uint32(f.samples),
+		EstimateDraws:   uint32(f.draws),
 	}
-	if train.UsesTau(f.objective) {
-		cfg.Tau = tau
-	}
-	cfg = cfg.Defaults(size, q)
-	if err := cfg.Validate(); err != nil {
-		if errors.Is(err, train.ErrObjective) {
-			return train.Config{}, usageErrorf("--objective must be %s, got %q", strings.Join(train.Objectives, " or "), f.objective)
-		}
-		return train.Config{}, usage(err)
-	}
-	return cfg, nil
+	return ts, nil
 }
 
 func writeTrainTable(out io.Writer, r *trainResult) error {

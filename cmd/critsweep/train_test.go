@@ -69,7 +69,7 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"--objective", "gumbel-rkl", "--tau", "0"}, "--tau must be finite and > 0"},
 		{[]string{"--objective", "gumbel-rkl", "--tau", "-1"}, "--tau must be finite and > 0"},
 		{[]string{"--batch", "0"}, "--batch must be >= 1"},
-		{[]string{"--objective", "magic"}, "--objective must be default or gumbel-rkl"},
+		{[]string{"--objective", "magic"}, "--objective must be one of default, gumbel-rkl"},
 		{[]string{"--tau", "0.3,1"}, `objective "default" does not use τ`},
 		{[]string{"--objective", "gumbel-rkl", "--tau", "0.3,1"}, "give one τ"},
 		{[]string{"--steps", "0"}, "--steps must be >= 1"},

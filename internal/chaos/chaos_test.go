@@ -21,8 +21,8 @@ import (
 	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/spec"
+	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/store"
-	"github.com/critsweep/critsweep/worker"
 )
 
 var (
@@ -502,7 +502,7 @@ func checkResults(t *testing.T, specs []*critsweepv1.TaskSpec, tasks []*critswee
 	}
 }
 
-// references computes worker.Train's result for every task spec, by a pool of
+// references computes task.Train's result for every task spec, by a pool of
 // goroutines that can grow.
 type references struct {
 	specs   []*critsweepv1.TaskSpec
@@ -528,7 +528,7 @@ func (r *references) work(n int) {
 		r.wg.Go(func() {
 			for i := range r.next {
 				// 0: the spec's estimate_samples decides, as it does for the workers.
-				r.results[i], r.errs[i] = worker.Train(context.Background(), r.specs[i], 0)
+				r.results[i], r.errs[i] = task.Train(context.Background(), r.specs[i], nil)
 			}
 		})
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/critsweep/critsweep/coordinator"
 	"github.com/critsweep/critsweep/internal/proctest"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/store"
-	"github.com/critsweep/critsweep/worker"
 )
 
 // sweep24 is a spec of 24 small Ising tasks: 6 β × 2 sizes × 2 boundaries.
@@ -170,7 +170,7 @@ training: {steps: 50000, batch: 32, learning_rate: 1e-2, seed: 5}
 	if a := results[0].GetAttempts(); a != 2 {
 		t.Errorf("task took %d attempts, want 2 (the killed one and the resumed one)", a)
 	}
-	want, err := worker.Train(context.Background(), results[0].GetSpec(), estimateSamples)
+	want, err := task.Train(context.Background(), results[0].GetSpec(), &task.Options{EstimateSamples: estimateSamples})
 	if err != nil {
 		t.Fatal(err)
 	}

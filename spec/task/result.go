@@ -1,13 +1,15 @@
-package train
+package task
 
 import (
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/statmech"
+	"github.com/critsweep/critsweep/train"
 )
 
-// Proto returns the estimates as the Result message that workers report and the store
-// keeps; exact, if not nil, fills its exact block.
-func (e *Estimates) Proto(objective string, steps int, seconds, finalLoss float64, exact *ExactComparison) *critsweepv1.Result {
+// resultProto maps a trained model's estimates to the Result message that workers report
+// and the store keeps; exact, if not nil, fills its exact block. The wire format is this
+// package's edge: train's estimates know nothing of it.
+func resultProto(e *train.Estimates, objective string, steps int, seconds, finalLoss float64, exact *train.ExactComparison) *critsweepv1.Result {
 	r := &critsweepv1.Result{
 		LnLambdaPerSite:           estimateProto(e.LnLambdaPerSite),
 		LnLambdaMethod:            e.Method,

@@ -1,0 +1,26 @@
+// Package task turns one task of a sweep — a critsweepv1.TaskSpec, as package spec
+// expands it or `critsweep train` builds it from its flags — into what trains it and
+// what it yields:
+//
+//   - Resolve: the statmech.System and the train.Config, with every field the spec left
+//     zero resolved by train.Config.Defaults for the task's L and q (the one place where
+//     a spec's defaults are resolved);
+//   - Attempt: one attempt at training it, train → estimate → exact comparison → the
+//     Result message, stepwise (the worker, with heartbeats and checkpoints) or in one
+//     call (Train; `critsweep train`);
+//   - Exact: the exact solution of its system, Kaufman's closed form for Ising at any L;
+//   - EstimateCost and WriteTemplate: what `critsweep spec check` and `spec init` print.
+//
+// It sits between package spec, which knows names and rules but no physics, and the
+// train and statmech packages, so that the coordinator and the store, which use spec,
+// never import train. Its tests tie spec's name lists to train's and statmech's.
+//
+// # Threading a new training setting
+//
+// A field added to train.Config reaches tasks through: a field of the TrainingSpec or
+// NetworkSpec message (proto/critsweep/v1/physics.proto, then make generate); its range
+// in spec's validateTraining or validateNetwork (zero must stay valid: it means the
+// default); its copy in Resolve; a line in WriteTemplate. Its default stays in
+// train.Config.Defaults only. TestConfigFieldsThreaded fails until Resolve sets the new
+// field from the spec or lists it as not the spec's.
+package task
