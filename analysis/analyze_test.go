@@ -26,7 +26,7 @@ var (
 // 1e-5, 4% of the (10,12) offset); the 4-point interpolating cubic (Window 2) by
 // −1.9e-7, −3.1e-7, −4.8e-7 (tolerance 1e-6); linear interpolation between the two
 // bracketing points by −6.4e-5 to −6.7e-5 — the size of the gap between the exact
-// crossings and the grid estimates DESIGN.md quotes.
+// crossings and the grid estimates docs/design.md quotes.
 func TestSigmaCrossingsFromExact(t *testing.T) {
 	wantRel := map[[2]int]float64{{6, 8}: 2.5375e-3, {8, 10}: 1.1027e-3, {10, 12}: 5.835e-4}
 	for pair, rel := range wantRel {
@@ -166,7 +166,7 @@ func TestExtrapolateMethods(t *testing.T) {
 func noisyPoints(z []float64, se float64) []Point {
 	pts := isingPoints(testBetas, testSizes, 0, nil)
 	for i := range pts {
-		pts[i].LnLambdaPerSite = Estimate{pts[i].LnLambdaPerSite.Value + se*z[i], se}
+		pts[i].LnLambdaPerSite = Estimate{pts[i].LnLambdaPerSite.Mean + se*z[i], se}
 	}
 	return pts
 }
@@ -389,8 +389,8 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"duplicate", func() []Point { p := base(); return append(p, p[3]) }, nil, ErrDuplicate},
 		{"two taus", func() []Point { p := base(); p[0].Tau = 0.5; return p }, nil, ErrSeveralTaus},
 		{"bad boundary", func() []Point { p := base(); p[0].Boundary = "open"; return p }, nil, ErrInvalidPoint},
-		{"NaN value", func() []Point { p := base(); p[1].LnLambdaPerSite.Value = math.NaN(); return p }, nil, ErrInvalidPoint},
-		{"negative stderr", func() []Point { p := base(); p[1].LnLambdaPerSite.Stderr = -1; return p }, nil, ErrInvalidPoint},
+		{"NaN value", func() []Point { p := base(); p[1].LnLambdaPerSite.Mean = math.NaN(); return p }, nil, ErrInvalidPoint},
+		{"negative stderr", func() []Point { p := base(); p[1].LnLambdaPerSite.StdErr = -1; return p }, nil, ErrInvalidPoint},
 		{"size 1", func() []Point { p := base(); p[1].Size = 1; return p }, nil, ErrInvalidPoint},
 		{"periodic only", func() []Point {
 			var out []Point

@@ -56,7 +56,7 @@ func curveSeries(c Curve) *series {
 	slices.SortStableFunc(pts, func(a, b CurvePoint) int { return cmp.Compare(a.Beta, b.Beta) })
 	for _, p := range pts {
 		s.beta = append(s.beta, p.Beta)
-		s.parts = append(s.parts, []part{{1, p.Value, p.Stderr}})
+		s.parts = append(s.parts, []part{{1, p.Mean, p.StdErr}})
 	}
 	return s
 }

@@ -41,8 +41,8 @@ type Curve struct {
 // CurvePoint is one point of a Curve.
 type CurvePoint struct {
 	Beta   float64 `json:"beta"`
-	Value  float64 `json:"value"`
-	Stderr float64 `json:"stderr"`
+	Mean   float64 `json:"value"`
+	StdErr float64 `json:"stderr"`
 	// Exact is the exact value where the results carry one (LnLambdaPerSite, Binder and
 	// XiOverL curves only).
 	Exact *float64 `json:"exact,omitempty"`
@@ -236,7 +236,7 @@ func lnSeries(L int, pts []Point) *series {
 	s := &series{size: L}
 	for _, p := range pts {
 		s.beta = append(s.beta, p.Beta)
-		s.parts = append(s.parts, []part{{1, p.LnLambdaPerSite.Value, p.LnLambdaPerSite.Stderr}})
+		s.parts = append(s.parts, []part{{1, p.LnLambdaPerSite.Mean, p.LnLambdaPerSite.StdErr}})
 		s.exact = append(s.exact, exactPtr(exactOf(p, func(e *Exact) float64 { return e.LnLambdaPerSite })))
 	}
 	return s
@@ -256,8 +256,8 @@ func sigmaSeries(L int, per, tw []Point) *series {
 		}
 		s.beta = append(s.beta, p.Beta)
 		s.parts = append(s.parts, []part{
-			{l2, p.LnLambdaPerSite.Value, p.LnLambdaPerSite.Stderr},
-			{-l2, t.LnLambdaPerSite.Value, t.LnLambdaPerSite.Stderr},
+			{l2, p.LnLambdaPerSite.Mean, p.LnLambdaPerSite.StdErr},
+			{-l2, t.LnLambdaPerSite.Mean, t.LnLambdaPerSite.StdErr},
 		})
 		var ex *float64
 		if p.Exact != nil && t.Exact != nil {
@@ -279,7 +279,7 @@ func obsSeries(L int, per []Point, get func(Point) (*Estimate, float64)) *series
 			continue
 		}
 		s.beta = append(s.beta, p.Beta)
-		s.parts = append(s.parts, []part{{1, e.Value, e.Stderr}})
+		s.parts = append(s.parts, []part{{1, e.Mean, e.StdErr}})
 		s.exact = append(s.exact, exactPtr(ex))
 	}
 	if len(s.beta) < 2 {
@@ -294,7 +294,7 @@ func (d *dataset) curves(ss []*series, q Quantity, boundary string) []Curve {
 	for _, s := range ss {
 		c := Curve{Quantity: q, Size: s.size, Boundary: boundary, Points: make([]CurvePoint, len(s.beta))}
 		for i := range s.beta {
-			c.Points[i] = CurvePoint{Beta: s.beta[i], Value: s.value(i), Stderr: s.stderr(i), Exact: s.exact[i]}
+			c.Points[i] = CurvePoint{Beta: s.beta[i], Mean: s.value(i), StdErr: s.stderr(i), Exact: s.exact[i]}
 		}
 		out = append(out, c)
 	}

@@ -3,7 +3,8 @@
 // finds where the curves of consecutive sizes cross, extrapolates the crossings in L to
 // β_c with bootstrap error bars, and draws and tabulates the results. It is pure: it
 // reads result messages (package critsweepv1) and writes plots (gonum.org/v1/plot) and
-// JSON-ready values, and imports no other package of the project.
+// JSON-ready values; of the project it imports only the messages and package spec (for
+// the names of the seams).
 //
 // The main types are Point (one grid point's result: β, L, τ, boundary and estimates),
 // Curve (a quantity against β at one size), Crossing, Fit (β_c(L) = β_c + a·L^−ω) and
@@ -12,19 +13,9 @@
 //
 // # Worked example
 //
-// A sweep over β ∈ {0.40, 0.405, …, 0.48} and L ∈ {6, 8, 10, 12} with both seams stores
-// 136 task results. Reading and analysing them:
-//
-//	results := ... // []*critsweepv1.TaskResult of one sweep
-//	points, err := analysis.PointsFromResults(results)
-//	if err != nil { ... }
-//	for _, pts := range analysis.ByTau(points) {
-//		a, err := analysis.Analyze(pts, nil) // nil: defaults, 400 bootstrap replicas
-//		if err != nil { ... }                // errors.Is(err, analysis.ErrNoCrossing) …
-//		fmt.Printf("τ %g: β_c = %.5f ± %.5f\n", a.Tau, a.BetaC, a.BetaCStderr)
-//		paths, err := analysis.WritePlots(dir, a) // sigma.png, sigma.svg, …
-//		...
-//	}
+// ExampleAnalyze (in example_test.go) analyses a sweep over β ∈ {0.40, 0.405, …, 0.48}
+// and L ∈ {6, 8, 10, 12} with both seams: PointsFromResults, ByTau, Analyze, and the
+// crossings and β_c it finds.
 //
 // With Kaufman's exact ln λ of the Ising model as input (see ExampleAnalyze), the exact
 // σ_L crossings lie at β_c + 1.1183e-3 (6,8), + 4.859e-4 (8,10) and + 2.571e-4 (10,12),
@@ -56,7 +47,8 @@
 // Binder cumulant and ξ/L crossings are found the same way from the periodic points,
 // from the bulk observables (P ∝ Th·p²) when every periodic point has them and from the
 // end ones (p) otherwise; Analysis.ObservableSource says which. They are reported, not
-// extrapolated: the row observables of p converge far more slowly than σ_L (DESIGN.md §1).
+// extrapolated: the row observables of p converge far more slowly than σ_L (docs/design.md,
+// "The physics").
 //
 // # Caveats
 //

@@ -39,8 +39,8 @@ func ExampleAnalyze() {
 				points = append(points, analysis.Point{
 					Beta: beta, Size: L, Tau: 1, Boundary: b,
 					LnLambdaPerSite: analysis.Estimate{
-						Value:  isingLnLambdaPerSite(beta, L, b == analysis.Twisted),
-						Stderr: 1e-6,
+						Mean:   isingLnLambdaPerSite(beta, L, b == analysis.Twisted),
+						StdErr: 1e-6,
 					},
 				})
 			}

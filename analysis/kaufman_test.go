@@ -57,7 +57,7 @@ func exactCrossing(L1, L2 int, lo, hi float64) float64 {
 	return (lo + hi) / 2
 }
 
-// bruteLogLambda is ln λ of T(x,x') = Π_i W(x'_i,x'_{i−1}) Π_i W(x_i,x'_i) (DESIGN.md §1),
+// bruteLogLambda is ln λ of T(x,x') = Π_i W(x'_i,x'_{i−1}) Π_i W(x_i,x'_i) (docs/design.md, "The physics"),
 // Ising W = exp(β s s'), the seam bond (L−1, 0) antiperiodic when twisted, by power
 // iteration on the dense 2^L × 2^L matrix.
 func bruteLogLambda(K float64, L int, twisted bool) float64 {
@@ -105,7 +105,7 @@ func bruteLogLambda(K float64, L int, twisted bool) float64 {
 
 func TestKaufmanMatchesTransferMatrix(t *testing.T) {
 	if got, want := kaufman(isingBetaC, 8, false)/8, 0.9338245734; math.Abs(got-want) > 1e-10 {
-		t.Errorf("periodic ln λ/L at β_c, L=8 = %.10f, want %.10f (DESIGN.md check value)", got, want)
+		t.Errorf("periodic ln λ/L at β_c, L=8 = %.10f, want %.10f (the check value of docs/design.md)", got, want)
 	}
 	for _, L := range []int{3, 4, 5} {
 		for _, beta := range []float64{0.2, isingBetaC, 0.7} {

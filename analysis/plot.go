@@ -311,8 +311,8 @@ func curvePlot(a *Analysis, q Quantity, boundary, title, ylabel string, markBeta
 func columns(c Curve) (xs, ys, es []float64) {
 	for _, pt := range c.Points {
 		xs = append(xs, pt.Beta)
-		ys = append(ys, pt.Value)
-		es = append(es, pt.Stderr)
+		ys = append(ys, pt.Mean)
+		es = append(es, pt.StdErr)
 	}
 	return xs, ys, es
 }
@@ -388,8 +388,8 @@ func errorPlot(a *Analysis) (*plot.Plot, error) {
 		for _, pt := range c.Points {
 			if pt.Exact != nil {
 				xs = append(xs, pt.Beta+offset)
-				ys = append(ys, pt.Value-*pt.Exact)
-				es = append(es, pt.Stderr)
+				ys = append(ys, pt.Mean-*pt.Exact)
+				es = append(es, pt.StdErr)
 			}
 		}
 		if err := addSeries(p, fmt.Sprintf("L = %d %s", c.Size, c.Boundary), sizes[c.Size], glyph, xs, ys, es, false); err != nil {

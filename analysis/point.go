@@ -7,19 +7,22 @@ import (
 	"slices"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 )
 
-// Boundary names of the seam, as in critsweepv1.TaskSpec.boundary.
+// Boundary names of the seam, as in critsweepv1.TaskSpec.boundary: package spec's.
 const (
-	Periodic = "periodic"
-	Twisted  = "twisted"
+	Periodic = spec.Periodic
+	Twisted  = spec.Twisted
 )
 
-// Estimate is a value with its standard error. A zero Stderr means the value is exact
-// (or its error unknown): such points carry no weight information, see Options.
+// Estimate is a value with its standard error, named as statmech.Estimate is (and
+// written "value" and "stderr" in JSON, as the result messages are). A zero StdErr means
+// the value is exact (or its error unknown): such points carry no weight information, see
+// Options.
 type Estimate struct {
-	Value  float64 `json:"value"`
-	Stderr float64 `json:"stderr"`
+	Mean   float64 `json:"value"`
+	StdErr float64 `json:"stderr"`
 }
 
 // Point is one grid point's result, reduced to what the analysis uses.
@@ -112,7 +115,7 @@ func pointFromResult(tr *critsweepv1.TaskResult) (Point, error) {
 }
 
 func estimate(e *critsweepv1.Estimate) Estimate {
-	return Estimate{Value: e.GetValue(), Stderr: e.GetStderr()}
+	return Estimate{Mean: e.GetValue(), StdErr: e.GetStderr()}
 }
 
 func optEstimate(e *critsweepv1.Estimate) *Estimate {
@@ -138,15 +141,15 @@ func (p Point) validate() error {
 		return fmt.Errorf("%w: τ must be finite, got %g", ErrInvalidPoint, p.Tau)
 	case !p.LnLambdaPerSite.usable():
 		return fmt.Errorf("%w: ln λ/L = %g ± %g (β %g, L %d, %s)", ErrInvalidPoint,
-			p.LnLambdaPerSite.Value, p.LnLambdaPerSite.Stderr, p.Beta, p.Size, p.Boundary)
+			p.LnLambdaPerSite.Mean, p.LnLambdaPerSite.StdErr, p.Beta, p.Size, p.Boundary)
 	}
 	return nil
 }
 
 // usable reports whether e has a finite value and a finite, non-negative standard error.
 func (e Estimate) usable() bool {
-	return !math.IsNaN(e.Value) && !math.IsInf(e.Value, 0) &&
-		e.Stderr >= 0 && !math.IsInf(e.Stderr, 0)
+	return !math.IsNaN(e.Mean) && !math.IsInf(e.Mean, 0) &&
+		e.StdErr >= 0 && !math.IsInf(e.StdErr, 0)
 }
 
 // ByTau splits points by τ, in increasing τ, keeping each group's points in input order.

@@ -23,57 +23,10 @@
 // leases granted, expired and released, the latency of LeaseTask, checkpoints,
 // completions and failures. Without it the coordinator records nothing.
 //
-// # Example
-//
-// A coordinator in-process, with a worker loop reduced to its calls:
-//
-//	db, err := store.Open("critsweep.db", nil)
-//	if err != nil {
-//		return err
-//	}
-//	defer db.Close()
-//	c, err := coordinator.New(db, nil, nil) // system clock, default options
-//	if err != nil {
-//		return err
-//	}
-//	defer c.Close()
-//
-//	spec, err := spec.Parse(yamlBytes) // a *spec.Error names the bad field
-//	if err != nil {
-//		return err
-//	}
-//	sub, err := c.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: spec})
-//
-//	// A worker (here in-process; coordinator.Dial gives the same API over gRPC):
-//	var api coordinator.Leases = c
-//	lease, err := api.LeaseTask(ctx, &critsweepv1.LeaseTaskRequest{Worker: "node7/0"})
-//	if !lease.GetLeased() {
-//		time.Sleep(lease.GetRetryAfter().AsDuration()) // nothing pending
-//	}
-//	// ... train lease.GetSpec(), resuming from lease.GetCheckpoint() if set, calling
-//	// Heartbeat (stop when it says cancelled) and UploadCheckpoint now and then ...
-//	_, err = api.CompleteTask(ctx, &critsweepv1.CompleteTaskRequest{
-//		Ref: lease.GetRef(), Epoch: lease.GetEpoch(), Result: result,
-//	})
-//	if errors.Is(err, coordinator.ErrStaleEpoch) {
-//		// The lease was lost (expired, taken over): drop the task.
-//	}
-//
-// Serving it over the network:
-//
-//	srv := coordinator.NewServer(c, &coordinator.ServerOptions{Token: token})
-//	lis, err := net.Listen("tcp", ":7878")
-//	...
-//	err = srv.Serve(ctx, lis) // until ctx is done, then a graceful shutdown
-//
-// and from a worker or the CLI elsewhere:
-//
-//	cl, err := coordinator.Dial("coordinator:7878", &coordinator.DialOptions{Token: token})
-//	...
-//	err = cl.WatchSweep(ctx, &critsweepv1.WatchSweepRequest{SweepId: id}, func(st *critsweepv1.SweepStatus) error {
-//		fmt.Printf("%d/%d done\n", st.GetDone(), st.GetTotal())
-//		return nil
-//	})
+// Example (in example_test.go) runs a coordinator in-process over a store, submits a
+// sweep and plays a worker through its leases. Server serves the same Coordinator over
+// gRPC (NewServer, Serve), and Dial returns the Client that workers and the CLI use
+// elsewhere.
 //
 // # Caveats
 //

@@ -19,32 +19,8 @@
 // is one write transaction here. DB.Check verifies bbolt's structure and the invariants
 // that tie the buckets together; tests run it after each test.
 //
-// # Example
-//
-//	db, err := store.Open("critsweep.db", nil)
-//	if err != nil {
-//		return err // e.g. store.ErrLocked: a coordinator is running on the file
-//	}
-//	defer db.Close()
-//	err = db.Update(func(tx *store.Tx) error {
-//		if err := tx.CreateSweep(&critsweepv1.Sweep{Id: "ising-1", Spec: spec}); err != nil {
-//			return err
-//		}
-//		return tx.AddTasks("ising-1", []*critsweepv1.Task{{
-//			Ref:   &critsweepv1.TaskRef{SweepId: "ising-1", Index: 0},
-//			Spec:  taskSpec,
-//			State: critsweepv1.TaskState_TASK_STATE_PENDING,
-//		}})
-//	})
-//	...
-//	err = db.View(func(tx *store.Tx) error {
-//		counts, err := tx.Counts("ising-1")
-//		if err != nil {
-//			return err
-//		}
-//		fmt.Println(counts.GetPending(), "pending")
-//		return nil
-//	})
+// Example (in example_test.go) opens a file, stores a sweep with its tasks, and counts
+// them.
 //
 // Completions from many goroutines go through Batch, which groups concurrent calls into
 // one transaction and one fsync (group commit); each call returns once its change is on

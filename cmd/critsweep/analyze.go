@@ -14,6 +14,7 @@ import (
 	"github.com/critsweep/critsweep/analysis"
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/statmech"
 )
 
@@ -174,9 +175,9 @@ func knownBetaC(results []*critsweepv1.TaskResult) (float64, string, bool) {
 		}
 	}
 	switch m.GetKind() {
-	case "ising":
+	case spec.ModelIsing:
 		return statmech.IsingBetaC, "Onsager β_c = ln(1+√2)/2", true
-	case "potts":
+	case spec.ModelPotts:
 		return statmech.PottsBetaC(int(m.GetQ())), fmt.Sprintf("Potts β_c = ln(1+√%d)", m.GetQ()), true
 	}
 	return 0, "", false

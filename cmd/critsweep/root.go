@@ -38,6 +38,7 @@ transfer matrix with an autoregressive network, runs sweeps of that training ove
 		newResultsCmd(),
 		newCancelCmd(),
 		newDBCmd(),
+		newSpecCmd(),
 	)
 	markArgErrorsAsUsage(root)
 	return root

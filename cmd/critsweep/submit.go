@@ -30,7 +30,10 @@ func newSubmitCmd() *cobra.Command {
 coordinator expands the grid into tasks, one per (β, L, τ, boundary), and workers start
 leasing them. The sweep's id goes to stdout (with --json: {"sweep_id", "tasks"}).
 
-A spec that breaks a rule is refused with the field and the rule (exit code 2):
+Only name, model, grid.beta and grid.size are required; every other field takes its
+default (` + "`critsweep spec init`" + ` prints them all, ` + "`critsweep spec check SPEC`" + ` shows
+what a spec expands to and costs). A spec that breaks a rule is refused with the field
+and the rule (exit code 2):
 
   name: ising-critical
   model: {kind: ising}            # ising | potts {q} | clock {q} | custom {bond_weight}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/critsweep/critsweep/store"
 )
 
 func TestSubmitPrintsSweepID(t *testing.T) {
@@ -68,5 +71,30 @@ func TestSubmitOfflineThenServe(t *testing.T) {
 	code, out, errOut = runCLI(t, "status", "cli-test-1", "--db", tc.dbPath, "--json")
 	if code != 0 || !strings.Contains(out, `"pending":4`) {
 		t.Errorf("status --db after an offline submit = (%d, %q), stderr %q; want 4 pending", code, out, errOut)
+	}
+}
+
+// TestSubmitMinimalSpecs submits the specs of issue 12 that a new user writes, to a
+// coordinator and offline to a database: both are accepted with both seams.
+func TestSubmitMinimalSpecs(t *testing.T) {
+	tc := startTestCluster(t, "")
+	offline := filepath.Join(t.TempDir(), "offline.db")
+	db, err := store.Open(offline, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for i, yaml := range []string{
+		"name: minimal\nmodel: {kind: ising}\ngrid: {beta: [0.44], size: [4]}\n",
+		"name: minimal\nmodel: {kind: ising}\ngrid: {beta: [0.44], size: [4]}\ntraining: {steps: 400, batch: 64, seed: 3}\n",
+	} {
+		path := writeFile(t, "minimal.yaml", yaml)
+		for _, where := range [][]string{{"--coordinator", tc.addr}, {"--db", offline}} {
+			code, out, errOut := runCLI(t, append([]string{"submit", path, "--json"}, where...)...)
+			var got submitResult
+			if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.Tasks != 2 {
+				t.Errorf("spec %d, submit %v: exit %d, stdout %q, stderr %q; want 2 tasks", i, where, code, out, errOut)
+			}
+		}
 	}
 }
