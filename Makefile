@@ -3,7 +3,7 @@
 PROTOC_VERSION := libprotoc 3.21.12
 BIN := $(CURDIR)/.bin
 
-.PHONY: generate check-generate test ci static slurm-test chaos chaos-short fuzz
+.PHONY: generate check-generate test check race ci static slurm-test chaos chaos-short fuzz
 
 generate:
 	@protoc --version | grep -qx '$(PROTOC_VERSION)' || { echo "need $(PROTOC_VERSION) (apt-get install protobuf-compiler), have: $$(protoc --version)"; exit 1; }
@@ -24,6 +24,22 @@ check-generate: generate
 
 test:
 	go test ./...
+
+# check runs the quick checks, without root: build, tests, gofmt, vet and staticcheck (pinned
+# as a tool in go.mod). Tests that need root skip.
+check:
+	go build ./...
+	go test ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	go tool staticcheck ./...
+
+# RACE_PACKAGES are the packages with goroutines and locks that race runs under the race
+# detector (it needs cgo: gcc).
+RACE_PACKAGES := ./coordinator/... ./worker/... ./store/... ./spec/... ./cmd/... ./internal/...
+
+race:
+	CGO_ENABLED=1 go test -race -count=1 -timeout 20m $(RACE_PACKAGES)
 
 ci:
 	bash .ci/run
