@@ -183,7 +183,7 @@ func TestCatalogueSpecs(t *testing.T) {
 	tests := []struct {
 		name  string
 		yaml  string
-		field string // the *SpecError's field; "" for a document that does not parse
+		field string // the *spec.Error's field; "" for a document that does not parse
 		want  []string
 	}{
 		{"unknown field", good + "trainig: {steps: 5}\n", "trainig", []string{"unknown field", "known here:", "training"}},
@@ -219,7 +219,7 @@ func TestCatalogueSpecs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := spec.Parse([]byte(tt.yaml))
 			if !errors.Is(err, spec.ErrInvalid) {
-				t.Fatalf("ParseSpec = %v, want an error wrapping ErrInvalidSpec", err)
+				t.Fatalf("spec.Parse = %v, want an error wrapping spec.ErrInvalid", err)
 			}
 			var se *spec.Error
 			if tt.field != "" {
@@ -230,12 +230,12 @@ func TestCatalogueSpecs(t *testing.T) {
 					}
 				}
 				if !found {
-					t.Errorf("ParseSpec = %v, want a *SpecError naming field %q", err, tt.field)
+					t.Errorf("spec.Parse = %v, want a *spec.Error naming field %q", err, tt.field)
 				}
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("ParseSpec error %q does not say %q", err, w)
+					t.Errorf("spec.Parse error %q does not say %q", err, w)
 				}
 			}
 			path := writeFile(t, "spec.yaml", tt.yaml)
@@ -403,7 +403,7 @@ func TestCatalogueRPCs(t *testing.T) {
 			_, err := cs.cl.SubmitSweep(ctx, &critsweepv1.SubmitSweepRequest{Spec: bad})
 			var se *spec.Error
 			if !errors.As(err, &se) || len(se.Violations) != 1 || se.Violations[0].Field != "grid.size[0]" {
-				t.Errorf("SubmitSweep of a bad spec = %v, want a *SpecError naming grid.size[0]", err)
+				t.Errorf("SubmitSweep of a bad spec = %v, want a *spec.Error naming grid.size[0]", err)
 			}
 			return err
 		}, codes.InvalidArgument, spec.ErrInvalid, []string{"grid.size[0]", "must be in [2, 1024]"}},
