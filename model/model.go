@@ -209,6 +209,28 @@ func (m *Model) SetParams(p []float64) {
 // add into it; it aliases the model.
 func (m *Model) Grad() []float64 { return m.grad }
 
+// WithGrad returns a view of m that shares its parameters but adds its gradients into
+// grad (of length NumParams) instead of m.Grad(): tapes of different views can run their
+// backward passes concurrently, and the caller sums the gradients in an order of its
+// choosing. The view sees every later change to m's parameters.
+func (m *Model) WithGrad(grad []float64) *Model {
+	if len(grad) != len(m.params) {
+		panic(fmt.Sprintf("model: WithGrad: len %d, want %d", len(grad), len(m.params)))
+	}
+	v := *m
+	v.grad = grad
+	v.layers = make([]*Linear, len(m.layers))
+	off := 0
+	for i, l := range m.layers {
+		c := *l
+		k := l.NumParams()
+		c.bind(m.params[off:off+k], grad[off:off+k])
+		v.layers[i] = &c
+		off += k
+	}
+	return &v
+}
+
 // ZeroGrad sets the gradient to zero.
 func (m *Model) ZeroGrad() { clear(m.grad) }
 

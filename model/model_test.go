@@ -474,3 +474,41 @@ func TestEncodingRoundTrip(t *testing.T) {
 		t.Errorf("truncated Adam: err %v, want ErrFormat", err)
 	}
 }
+
+// TestWithGrad checks that a gradient view shares the parameters and keeps its own
+// gradient: the same backward pass on a view gives, in the view's buffer, what it gives
+// in the model's.
+func TestWithGrad(t *testing.T) {
+	m, err := New(5, []int{2, 6, 2}, &Options{Rand: rand.New(rand.NewPCG(4, 4))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range m.Params() {
+		m.Params()[k] = 0.3 * float64(k%7-3)
+	}
+	grad := make([]float64, m.NumParams())
+	v := m.WithGrad(grad)
+	rng := rand.New(rand.NewPCG(5, 5))
+	x := make([]float64, 3*5*2)
+	NewTape(m).Sample(x, 3, rng)
+	glogp := []float64{1, -0.5, 2}
+	tm := NewTape(m)
+	tm.LogProb(nil, x)
+	tm.LogProbBackward(glogp, nil)
+	tv := NewTape(v)
+	tv.LogProb(nil, x)
+	tv.LogProbBackward(glogp, nil)
+	for k := range grad {
+		if grad[k] != m.Grad()[k] {
+			t.Fatalf("grad[%d]: view %v, model %v", k, grad[k], m.Grad()[k])
+		}
+	}
+	m.Params()[0] += 1
+	if v.Params()[0] != m.Params()[0] {
+		t.Error("the view does not see a change of the model's parameters")
+	}
+	m.ZeroGrad()
+	if grad[0] == 0 && grad[1] == 0 && grad[len(grad)-1] == 0 {
+		t.Error("zeroing the model's gradient cleared the view's")
+	}
+}

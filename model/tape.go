@@ -26,7 +26,8 @@ const (
 // A tape keeps its buffers: once it has seen the largest batch, filling and
 // differentiating it allocate nothing. Several tapes of one model may be
 // filled concurrently; backward passes add into the model's single gradient
-// and must not run concurrently.
+// and must not run concurrently, unless each tape belongs to its own view of
+// the model (Model.WithGrad).
 //
 // Inside, every buffer is feature-major: the row for feature a of unit i
 // holds that value for the whole batch, so that a unit's active inputs are a

@@ -43,6 +43,10 @@ func Objectives() []string { return []string{ObjectiveDefault, ObjectiveGumbelRK
 // truth: train.UsesTau.
 func UsesTau(objective string) bool { return objective == ObjectiveGumbelRKL }
 
+// Estimators are the names training.estimator takes; empty means the first. Source of
+// truth: train.Estimators.
+func Estimators() []string { return []string{"smc", "rayleigh"} }
+
 // Nonlinearities lists the names network.nonlinearity takes (empty means "relu"). Source
 // of truth: train.Nonlinearities.
 func Nonlinearities() []string { return []string{"relu", "tanh", "elu", "softplus"} }

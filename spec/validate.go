@@ -342,6 +342,9 @@ func validateTraining(v *violations, t *critsweepv1.TrainingSpec, path string) {
 	if lr := t.GetLearningRate(); lr != 0 && !positive(lr) {
 		v.add(path+".learning_rate", "must be > 0 and finite (0 or absent: the default), got %v", lr)
 	}
+	if e := t.GetEstimator(); e != "" && !slices.Contains(Estimators(), e) {
+		v.add(path+".estimator", "must be one of %s (empty: %s), got %q", strings.Join(Estimators(), ", "), Estimators()[0], e)
+	}
 	if n := t.GetEstimateSamples(); n == 1 {
 		v.add(path+".estimate_samples", "must be ≥ 2 (0 or absent: the default), got %d", n)
 	}

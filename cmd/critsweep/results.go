@@ -87,6 +87,18 @@ type estimateFields struct {
 	Steps                uint64        `json:"steps"`
 	Seconds              float64       `json:"seconds"`
 	Exact                *exactCompare `json:"exact,omitempty"`
+	SMC                  *smcFields    `json:"smc,omitempty"`
+}
+
+// smcFields describe the projector estimate of ln λ (ln_lambda_method "smc").
+type smcFields struct {
+	Replicas       uint32  `json:"replicas"`
+	Particles      uint32  `json:"particles"`
+	BurnIn         uint32  `json:"burn_in"`
+	Steps          uint32  `json:"steps"`
+	Draws          uint64  `json:"draws"`
+	BiasCorrection float64 `json:"bias_correction"`
+	WeightSpread   float64 `json:"weight_spread"`
 }
 
 // exactCompare is the "exact" block of `critsweep train --json`.
@@ -129,6 +141,10 @@ func newEstimateFields(res *critsweepv1.Result) estimateFields {
 			TVDistance:      ex.GetTvDistance(),
 			KLExactModel:    ex.GetKlExactModel(),
 		}
+	}
+	if d := res.GetSmc(); d != nil {
+		f.SMC = &smcFields{Replicas: d.GetReplicas(), Particles: d.GetParticles(), BurnIn: d.GetBurnIn(), Steps: d.GetSteps(),
+			Draws: d.GetDraws(), BiasCorrection: d.GetBiasCorrection(), WeightSpread: d.GetWeightSpread()}
 	}
 	return f
 }

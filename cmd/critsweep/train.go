@@ -29,6 +29,8 @@ type trainFlags struct {
 	seed      uint64
 	samples   int
 	draws     int
+	estimator string
+	threads   int
 	every     int
 	quiet     bool
 	json      bool
@@ -43,9 +45,10 @@ func newTrainCmd() *cobra.Command {
 		Use:   "train",
 		Short: "Train one network on one transfer matrix and estimate ln λ and the observables",
 		Long: `train fits an autoregressive network to the stationary row distribution p of a model's
-transfer matrix, then estimates ln λ/L (by the Rayleigh quotient: second order in the
-model's error, a lower bound), the order parameter's moments and the Binder cumulant, each
-with a standard error. Where q^L <= 2^16 it also solves the system exactly and reports
+transfer matrix, then estimates ln λ/L (by default with a projector: sequential Monte
+Carlo over rows guided by the trained model, unbiased whatever the model's error, which only
+sets the error bar), the order parameter's moments and the Binder cumulant, each with a
+standard error. Where q^L <= 2^16 it also solves the system exactly and reports
 the model's distance to the exact p in an "exact" block.
 
 It trains one task the way a sweep's worker does (the same flow, the same result for the
@@ -74,7 +77,9 @@ stdout. The same --seed gives the same output, bit for bit, apart from "seconds"
 	fl.Float64Var(&f.lr, "lr", 0, "Adam's learning rate > 0 ("+byTrain+" and the objective)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.IntVar(&f.samples, "samples", 0, "samples behind the final estimates, >= 2 ("+byTrain+")")
-	fl.IntVar(&f.draws, "draws", 0, "draws of (Tp)(x) behind the Rayleigh quotient ("+byTrain+")")
+	fl.IntVar(&f.draws, "draws", 0, "row proposals behind the ln λ estimate ("+byTrain+")")
+	fl.StringVar(&f.estimator, "estimator", spec.Estimators()[0], "how ln λ is estimated: "+strings.Join(spec.Estimators(), " or "))
+	fl.IntVar(&f.threads, "threads", 0, "goroutines the task may use, >= 0 (default 0: one per core); results do not depend on it")
 	fl.IntVar(&f.every, "progress-every", 500, "steps between progress lines on stderr (0: none)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object on stdout")
@@ -106,7 +111,10 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	if err := spec.ValidateTask(ts); err != nil {
 		return flagError(err)
 	}
-	attempt, err := task.NewAttempt(ts, nil)
+	if f.threads < 0 {
+		return usageErrorf("--threads must be >= 0 (0: one per core), got %d", f.threads)
+	}
+	attempt, err := task.NewAttempt(ts, &task.Options{Threads: f.threads})
 	if err != nil {
 		return usage(err)
 	}
@@ -223,6 +231,7 @@ func (f *trainFlags) taskSpec(cmd *cobra.Command) (*critsweepv1.TaskSpec, error)
 		Seed:            f.seed,
 		EstimateSamples: uint32(f.samples),
 		EstimateDraws:   uint32(f.draws),
+		Estimator:       f.estimator,
 	}
 	return ts, nil
 }

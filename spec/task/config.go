@@ -25,6 +25,9 @@ type Options struct {
 	// that a sweep's results do not depend on the worker that trained them; without it,
 	// every worker of a sweep must use the same value.
 	EstimateSamples int
+	// Threads is the number of goroutines a task may use (train.Config.Threads); 0 means
+	// GOMAXPROCS. Results do not depend on it.
+	Threads int
 }
 
 // System builds the transfer matrix a task names:
@@ -104,6 +107,8 @@ func Resolve(ts *critsweepv1.TaskSpec, o *Options) (*statmech.System, train.Conf
 		Seed:            tr.GetSeed(),
 		EstimateSamples: samples,
 		EstimateDraws:   int(tr.GetEstimateDraws()),
+		Estimator:       tr.GetEstimator(),
+		Threads:         opts.Threads,
 	}
 	if cfg.Objective == "" {
 		cfg.Objective = train.ObjectiveDefault

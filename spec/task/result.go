@@ -23,6 +23,13 @@ func resultProto(e *train.Estimates, objective string, steps int, seconds, final
 		FinalLoss:                 finalLoss,
 		Objective:                 objective,
 	}
+	if d := e.SMC; d.Replicas > 0 {
+		r.Smc = &critsweepv1.SMCDetails{
+			Replicas: uint32(d.Replicas), Particles: uint32(d.Particles), BurnIn: uint32(d.BurnIn),
+			Steps: uint32(d.Steps), Draws: uint64(d.Draws),
+			BiasCorrection: d.BiasCorrection, WeightSpread: d.WeightSpread,
+		}
+	}
 	if e.Bulk.N > 0 {
 		r.Bulk = observablesProto(e.Bulk)
 	}

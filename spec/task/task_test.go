@@ -49,6 +49,9 @@ func TestNamesMatchSources(t *testing.T) {
 			t.Errorf("UsesTau(%q): spec %v, train %v", o, spec.UsesTau(o), train.UsesTau(o))
 		}
 	}
+	if got, want := spec.Estimators(), train.Estimators; !slices.Equal(got, want) {
+		t.Errorf("spec.Estimators() = %q, train.Estimators = %q", got, want)
+	}
 	if got, want := spec.Nonlinearities(), train.Nonlinearities; !slices.Equal(got, want) {
 		t.Errorf("spec.Nonlinearities() = %q, train.Nonlinearities = %q", got, want)
 	}
@@ -85,6 +88,7 @@ func TestNamesMatchSources(t *testing.T) {
 // notFromSpec are the train.Config fields that a task spec does not set.
 var notFromSpec = map[string]string{
 	"MaxDuration": "a run stopped by time is not reproducible; tasks stop by steps",
+	"Threads":     "how many cores a task uses is the worker's choice; results do not depend on it",
 }
 
 // TestConfigFieldsThreaded checks that Resolve sets every train.Config field from the
@@ -95,14 +99,14 @@ func TestConfigFieldsThreaded(t *testing.T) {
 		Model: &critsweepv1.ModelSpec{Kind: "ising"}, Beta: 0.5, Size: 6, Tau: 0.7,
 		Network: &critsweepv1.NetworkSpec{Hidden: []uint32{3, 5}, Nonlinearity: "tanh"},
 		Training: &critsweepv1.TrainingSpec{Objective: "gumbel-rkl", Steps: 17, Batch: 19, LearningRate: 0.023,
-			Seed: 29, EstimateSamples: 31, EstimateDraws: 37},
+			Seed: 29, EstimateSamples: 31, EstimateDraws: 37, Estimator: "rayleigh"},
 	}
 	_, cfg, err := Resolve(ts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := train.Config{Objective: "gumbel-rkl", Hidden: []int{3, 5}, Nonlinearity: "tanh", Steps: 17, Batch: 19,
-		LearningRate: 0.023, Tau: 0.7, Seed: 29, EstimateSamples: 31, EstimateDraws: 37}
+		LearningRate: 0.023, Tau: 0.7, Seed: 29, EstimateSamples: 31, EstimateDraws: 37, Estimator: "rayleigh"}
 	got, wantV := reflect.ValueOf(cfg), reflect.ValueOf(want)
 	for i := range got.NumField() {
 		name := got.Type().Field(i).Name

@@ -80,7 +80,8 @@ grid:
 #   learning_rate: %[22]s           # default: %[23]s (gumbel-rkl: %[24]s)
 #   seed: 0                        # each task's seed is derived from it and the grid point
 #   estimate_samples: %[25]s        # rows behind the final estimates; default: %[26]s
-#   estimate_draws: %[27]s        # draws of (Tp)(x) behind the Rayleigh quotient; default: %[28]s
+#   estimator: %[30]s                   # how ln λ is estimated: one of %[31]s
+#   estimate_draws: %[27]s        # row proposals behind the ln λ estimate; default: %[28]s
 # max_attempts: 0                  # leases a task may use before it fails; 0: the coordinator's --max-attempts; at most %[29]d
 `,
 		templateQ, sizes, spec.ModelIsing, strings.Join(spec.ModelKinds(), " | "), spec.MaxTaskQ,
@@ -93,7 +94,7 @@ grid:
 		lr(first), byL("", lr), byL(spec.ObjectiveGumbelRKL, lr),
 		samples(first), byL("", samples),
 		draws(first), byL("", draws),
-		spec.MaxAttempts)
+		spec.MaxAttempts, spec.Estimators()[0], strings.Join(spec.Estimators(), ", "))
 	return err
 }
 

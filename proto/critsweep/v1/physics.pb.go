@@ -208,9 +208,12 @@ type TrainingSpec struct {
 	Seed uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
 	// estimate_samples is the number of rows behind the final estimates (0: the default).
 	EstimateSamples uint32 `protobuf:"varint,6,opt,name=estimate_samples,json=estimateSamples,proto3" json:"estimate_samples,omitempty"`
-	// estimate_draws is the number of draws of (Tp)(x) behind the Rayleigh quotient
-	// (0: the default, 16 per sample).
+	// estimate_draws is the number of row proposals behind the ln λ estimate (0: the
+	// default, which depends on L).
 	EstimateDraws uint32 `protobuf:"varint,7,opt,name=estimate_draws,json=estimateDraws,proto3" json:"estimate_draws,omitempty"`
+	// estimator is how ln λ is estimated: "smc" (the projector, unbiased; empty means it) or
+	// "rayleigh" (the Rayleigh quotient, second order in the model's error).
+	Estimator     string `protobuf:"bytes,8,opt,name=estimator,proto3" json:"estimator,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -292,6 +295,13 @@ func (x *TrainingSpec) GetEstimateDraws() uint32 {
 		return x.EstimateDraws
 	}
 	return 0
+}
+
+func (x *TrainingSpec) GetEstimator() string {
+	if x != nil {
+		return x.Estimator
+	}
+	return ""
 }
 
 // Estimate is a Monte Carlo mean with its standard error.
@@ -538,13 +548,16 @@ type Result struct {
 	XiOverL   *Estimate `protobuf:"bytes,9,opt,name=xi_over_l,json=xiOverL,proto3" json:"xi_over_l,omitempty"`
 	// bulk are the observables of the bulk distribution P ∝ Th·p² (symmetric W only).
 	Bulk *Observables `protobuf:"bytes,10,opt,name=bulk,proto3" json:"bulk,omitempty"`
-	// ln_lambda_method is "rayleigh" (second order, a lower bound) or "first-order".
+	// ln_lambda_method is "smc" (the projector, unbiased), "rayleigh" (second order, a lower
+	// bound) or "first-order".
 	LnLambdaMethod string `protobuf:"bytes,11,opt,name=ln_lambda_method,json=lnLambdaMethod,proto3" json:"ln_lambda_method,omitempty"`
 	// first_order_ln_lambda_per_site is ln E_p[T(x)] / L, first order in the model's error.
 	FirstOrderLnLambdaPerSite *Estimate `protobuf:"bytes,12,opt,name=first_order_ln_lambda_per_site,json=firstOrderLnLambdaPerSite,proto3" json:"first_order_ln_lambda_per_site,omitempty"`
 	Objective                 string    `protobuf:"bytes,13,opt,name=objective,proto3" json:"objective,omitempty"`
-	unknownFields             protoimpl.UnknownFields
-	sizeCache                 protoimpl.SizeCache
+	// smc describes the projector estimate when ln_lambda_method is "smc".
+	Smc           *SMCDetails `protobuf:"bytes,14,opt,name=smc,proto3" json:"smc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -668,6 +681,108 @@ func (x *Result) GetObjective() string {
 	return ""
 }
 
+func (x *Result) GetSmc() *SMCDetails {
+	if x != nil {
+		return x.Smc
+	}
+	return nil
+}
+
+// SMCDetails describe a projector estimate of ln λ: its shape, the lognormal bias
+// correction it added to ln λ/L, and the spread of the log weights (the model's and the
+// proposal's error together).
+type SMCDetails struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Replicas       uint32                 `protobuf:"varint,1,opt,name=replicas,proto3" json:"replicas,omitempty"`
+	Particles      uint32                 `protobuf:"varint,2,opt,name=particles,proto3" json:"particles,omitempty"`
+	BurnIn         uint32                 `protobuf:"varint,3,opt,name=burn_in,json=burnIn,proto3" json:"burn_in,omitempty"`
+	Steps          uint32                 `protobuf:"varint,4,opt,name=steps,proto3" json:"steps,omitempty"`
+	Draws          uint64                 `protobuf:"varint,5,opt,name=draws,proto3" json:"draws,omitempty"`
+	BiasCorrection float64                `protobuf:"fixed64,6,opt,name=bias_correction,json=biasCorrection,proto3" json:"bias_correction,omitempty"`
+	WeightSpread   float64                `protobuf:"fixed64,7,opt,name=weight_spread,json=weightSpread,proto3" json:"weight_spread,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SMCDetails) Reset() {
+	*x = SMCDetails{}
+	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SMCDetails) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SMCDetails) ProtoMessage() {}
+
+func (x *SMCDetails) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SMCDetails.ProtoReflect.Descriptor instead.
+func (*SMCDetails) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SMCDetails) GetReplicas() uint32 {
+	if x != nil {
+		return x.Replicas
+	}
+	return 0
+}
+
+func (x *SMCDetails) GetParticles() uint32 {
+	if x != nil {
+		return x.Particles
+	}
+	return 0
+}
+
+func (x *SMCDetails) GetBurnIn() uint32 {
+	if x != nil {
+		return x.BurnIn
+	}
+	return 0
+}
+
+func (x *SMCDetails) GetSteps() uint32 {
+	if x != nil {
+		return x.Steps
+	}
+	return 0
+}
+
+func (x *SMCDetails) GetDraws() uint64 {
+	if x != nil {
+		return x.Draws
+	}
+	return 0
+}
+
+func (x *SMCDetails) GetBiasCorrection() float64 {
+	if x != nil {
+		return x.BiasCorrection
+	}
+	return 0
+}
+
+func (x *SMCDetails) GetWeightSpread() float64 {
+	if x != nil {
+		return x.WeightSpread
+	}
+	return 0
+}
+
 // AdamState is the optimiser's state, shaped like the parameters.
 type AdamState struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -680,7 +795,7 @@ type AdamState struct {
 
 func (x *AdamState) Reset() {
 	*x = AdamState{}
-	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +807,7 @@ func (x *AdamState) String() string {
 func (*AdamState) ProtoMessage() {}
 
 func (x *AdamState) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_physics_proto_msgTypes[8]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +820,7 @@ func (x *AdamState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdamState.ProtoReflect.Descriptor instead.
 func (*AdamState) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{8}
+	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AdamState) GetM() []float64 {
@@ -750,7 +865,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_critsweep_v1_physics_proto_msgTypes[9]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +877,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_physics_proto_msgTypes[9]
+	mi := &file_critsweep_v1_physics_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +890,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{9}
+	return file_critsweep_v1_physics_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Checkpoint) GetVersion() uint32 {
@@ -850,7 +965,7 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"bondWeight\"I\n" +
 	"\vNetworkSpec\x12\x16\n" +
 	"\x06hidden\x18\x01 \x03(\rR\x06hidden\x12\"\n" +
-	"\fnonlinearity\x18\x02 \x01(\tR\fnonlinearity\"\xe3\x01\n" +
+	"\fnonlinearity\x18\x02 \x01(\tR\fnonlinearity\"\x81\x02\n" +
 	"\fTrainingSpec\x12\x1c\n" +
 	"\tobjective\x18\x01 \x01(\tR\tobjective\x12\x14\n" +
 	"\x05steps\x18\x02 \x01(\rR\x05steps\x12\x14\n" +
@@ -858,7 +973,8 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\rlearning_rate\x18\x04 \x01(\x01R\flearningRate\x12\x12\n" +
 	"\x04seed\x18\x05 \x01(\x04R\x04seed\x12)\n" +
 	"\x10estimate_samples\x18\x06 \x01(\rR\x0festimateSamples\x12%\n" +
-	"\x0eestimate_draws\x18\a \x01(\rR\restimateDraws\"8\n" +
+	"\x0eestimate_draws\x18\a \x01(\rR\restimateDraws\x12\x1c\n" +
+	"\testimator\x18\b \x01(\tR\testimator\"8\n" +
 	"\bEstimate\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x16\n" +
 	"\x06stderr\x18\x02 \x01(\x01R\x06stderr\"\x88\x02\n" +
@@ -876,7 +992,7 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\x02m2\x18\x01 \x01(\v2\x16.critsweep.v1.EstimateR\x02m2\x12&\n" +
 	"\x02m4\x18\x02 \x01(\v2\x16.critsweep.v1.EstimateR\x02m4\x12.\n" +
 	"\x06binder\x18\x03 \x01(\v2\x16.critsweep.v1.EstimateR\x06binder\x122\n" +
-	"\txi_over_l\x18\x04 \x01(\v2\x16.critsweep.v1.EstimateR\axiOverL\"\xd7\x04\n" +
+	"\txi_over_l\x18\x04 \x01(\v2\x16.critsweep.v1.EstimateR\axiOverL\"\x83\x05\n" +
 	"\x06Result\x12C\n" +
 	"\x12ln_lambda_per_site\x18\x01 \x01(\v2\x16.critsweep.v1.EstimateR\x0flnLambdaPerSite\x12&\n" +
 	"\x02m2\x18\x02 \x01(\v2\x16.critsweep.v1.EstimateR\x02m2\x12&\n" +
@@ -892,7 +1008,17 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	" \x01(\v2\x19.critsweep.v1.ObservablesR\x04bulk\x12(\n" +
 	"\x10ln_lambda_method\x18\v \x01(\tR\x0elnLambdaMethod\x12Y\n" +
 	"\x1efirst_order_ln_lambda_per_site\x18\f \x01(\v2\x16.critsweep.v1.EstimateR\x19firstOrderLnLambdaPerSite\x12\x1c\n" +
-	"\tobjective\x18\r \x01(\tR\tobjective\";\n" +
+	"\tobjective\x18\r \x01(\tR\tobjective\x12*\n" +
+	"\x03smc\x18\x0e \x01(\v2\x18.critsweep.v1.SMCDetailsR\x03smc\"\xd9\x01\n" +
+	"\n" +
+	"SMCDetails\x12\x1a\n" +
+	"\breplicas\x18\x01 \x01(\rR\breplicas\x12\x1c\n" +
+	"\tparticles\x18\x02 \x01(\rR\tparticles\x12\x17\n" +
+	"\aburn_in\x18\x03 \x01(\rR\x06burnIn\x12\x14\n" +
+	"\x05steps\x18\x04 \x01(\rR\x05steps\x12\x14\n" +
+	"\x05draws\x18\x05 \x01(\x04R\x05draws\x12'\n" +
+	"\x0fbias_correction\x18\x06 \x01(\x01R\x0ebiasCorrection\x12#\n" +
+	"\rweight_spread\x18\a \x01(\x01R\fweightSpread\";\n" +
 	"\tAdamState\x12\f\n" +
 	"\x01m\x18\x01 \x03(\x01R\x01m\x12\f\n" +
 	"\x01v\x18\x02 \x03(\x01R\x01v\x12\x12\n" +
@@ -920,7 +1046,7 @@ func file_critsweep_v1_physics_proto_rawDescGZIP() []byte {
 	return file_critsweep_v1_physics_proto_rawDescData
 }
 
-var file_critsweep_v1_physics_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_critsweep_v1_physics_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_critsweep_v1_physics_proto_goTypes = []any{
 	(*BondWeight)(nil),      // 0: critsweep.v1.BondWeight
 	(*ModelSpec)(nil),       // 1: critsweep.v1.ModelSpec
@@ -930,8 +1056,9 @@ var file_critsweep_v1_physics_proto_goTypes = []any{
 	(*ExactComparison)(nil), // 5: critsweep.v1.ExactComparison
 	(*Observables)(nil),     // 6: critsweep.v1.Observables
 	(*Result)(nil),          // 7: critsweep.v1.Result
-	(*AdamState)(nil),       // 8: critsweep.v1.AdamState
-	(*Checkpoint)(nil),      // 9: critsweep.v1.Checkpoint
+	(*SMCDetails)(nil),      // 8: critsweep.v1.SMCDetails
+	(*AdamState)(nil),       // 9: critsweep.v1.AdamState
+	(*Checkpoint)(nil),      // 10: critsweep.v1.Checkpoint
 }
 var file_critsweep_v1_physics_proto_depIdxs = []int32{
 	0,  // 0: critsweep.v1.ModelSpec.bond_weight:type_name -> critsweep.v1.BondWeight
@@ -948,12 +1075,13 @@ var file_critsweep_v1_physics_proto_depIdxs = []int32{
 	4,  // 11: critsweep.v1.Result.xi_over_l:type_name -> critsweep.v1.Estimate
 	6,  // 12: critsweep.v1.Result.bulk:type_name -> critsweep.v1.Observables
 	4,  // 13: critsweep.v1.Result.first_order_ln_lambda_per_site:type_name -> critsweep.v1.Estimate
-	8,  // 14: critsweep.v1.Checkpoint.adam:type_name -> critsweep.v1.AdamState
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	8,  // 14: critsweep.v1.Result.smc:type_name -> critsweep.v1.SMCDetails
+	9,  // 15: critsweep.v1.Checkpoint.adam:type_name -> critsweep.v1.AdamState
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_critsweep_v1_physics_proto_init() }
@@ -967,7 +1095,7 @@ func file_critsweep_v1_physics_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_critsweep_v1_physics_proto_rawDesc), len(file_critsweep_v1_physics_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
