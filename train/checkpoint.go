@@ -34,8 +34,9 @@ func (t *Trainer) Checkpoint() (*critsweepv1.Checkpoint, error) {
 			V:    slices.Clone(t.adam.V),
 			Step: uint64(t.adam.Step),
 		},
-		Step: uint64(t.step),
-		Rng:  rng,
+		Step:           uint64(t.step),
+		Rng:            rng,
+		ObjectiveState: slices.Clone(t.obj.state()),
 	}
 	for i, f := range features {
 		c.Features[i] = uint32(f)
@@ -69,6 +70,10 @@ func (t *Trainer) Restore(c *critsweepv1.Checkpoint) error {
 	src := *t.src
 	if err := src.UnmarshalBinary(c.GetRng()); err != nil {
 		return fmt.Errorf("%w: random generator state: %v", ErrCheckpoint, err)
+	}
+	// restore checks the state before it sets it, and nothing after it can fail.
+	if err := t.obj.restore(c.GetObjectiveState()); err != nil {
+		return err
 	}
 	*t.src = src
 	t.net.SetParams(c.Params)

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/critsweep/critsweep/model"
@@ -29,6 +30,16 @@ func newGumbelRKL(t *Trainer) *gumbelRKL {
 }
 
 func (o *gumbelRKL) symmetry() symmetry { return o.sym }
+
+// gumbel-rkl keeps no statistics across steps.
+func (o *gumbelRKL) state() []float64 { return nil }
+
+func (o *gumbelRKL) restore(s []float64) error {
+	if len(s) != 0 {
+		return fmt.Errorf("%w: gumbel-rkl keeps no objective state, checkpoint has %d values", ErrCheckpoint, len(s))
+	}
+	return nil
+}
 
 func (o *gumbelRKL) gradient(t *Trainer) (loss, lnLambda float64) {
 	batch, rowLen := t.cfg.Batch, t.sys.RowLen()

@@ -273,3 +273,31 @@ func TestEstimateMatchesEnumeration(t *testing.T) {
 		})
 	}
 }
+
+// TestThreadsSameModel checks that the number of threads changes nothing: the same seed
+// gives the same parameters, bit for bit, and the same estimates.
+func TestThreadsSameModel(t *testing.T) {
+	sys := isingSystem(t, 0.42, 6, statmech.Twisted)
+	var want []float64
+	var wantEst *Estimates
+	for _, threads := range []int{1, 2, 5} {
+		tr := newTrainer(t, sys, Config{Hidden: []int{8}, Steps: 20, Batch: 200, Seed: 4, Threads: threads, EstimateSamples: 500, EstimateDraws: 1 << 13})
+		if err := tr.Run(context.Background(), 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		est, err := tr.Estimate(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want, wantEst = slices.Clone(tr.Model().Params()), est
+			continue
+		}
+		if !slices.Equal(tr.Model().Params(), want) {
+			t.Errorf("threads %d: parameters differ from one thread's", threads)
+		}
+		if fmt.Sprint(*est) != fmt.Sprint(*wantEst) { // NaN-safe: an error bar may be NaN
+			t.Errorf("threads %d: estimates differ from one thread's:\n%+v\n%+v", threads, est, wantEst)
+		}
+	}
+}

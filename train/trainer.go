@@ -57,6 +57,10 @@ type objective interface {
 	gradient(t *Trainer) (loss, lnLambda float64)
 	// symmetry is the group the model is averaged over (trivial when none).
 	symmetry() symmetry
+	// state is the running statistics the objective keeps across steps (nil: none), and
+	// restore sets them back from a checkpoint.
+	state() []float64
+	restore([]float64) error
 }
 
 // New returns a Trainer for sys with cfg (zero fields take their defaults), its network
