@@ -48,6 +48,10 @@ type Tape struct {
 	s1    []float64   // batch scratch
 	site  []float64   // batch × q scratch for SampleFunc
 	sitex []float64   // batch × q scratch for SampleFunc
+	next  []float64   // batch × q × q: the lookahead's next-site conditionals
+	cand  [][]float64 // per candidate and layer: the next unit's outputs (SampleLookahead)
+	part  [][]float64 // per layer: the next unit's outputs from the fixed inputs only
+	picks []int       // the state each row chose at the last site (SampleLookahead)
 }
 
 // NewTape returns an empty tape for m.

@@ -74,3 +74,50 @@ func benchStep(b *testing.B, size int, hidden []int, objective string, forwardEq
 	b.ReportMetric(flops/1e6, "MFLOP/step")
 	b.ReportMetric(flops/perStep/1e9, "GFLOP/s")
 }
+
+// BenchmarkDefaultStepThreads times one step of the default objective at batch 1024 with
+// the batch's chunks on GOMAXPROCS goroutines: run it with -cpu 1,2 to see how one task
+// scales with cores (the model is the same for any thread count).
+//
+//	go test ./train -run '^$' -bench DefaultStepThreads -cpu 1,2
+func BenchmarkDefaultStepThreads(b *testing.B) {
+	for _, size := range []int{16, 32} {
+		b.Run(fmt.Sprintf("L=%d", size), func(b *testing.B) {
+			sys := isingSystem(b, statmech.IsingBetaC, size, statmech.Periodic)
+			const batch = 1024
+			tr := newTrainer(b, sys, Config{Batch: batch, Steps: 1 << 30, Seed: 1})
+			if _, err := tr.TrainStep(); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := tr.TrainStep(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perStep := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(perStep, "s/step")
+			b.ReportMetric(2*batch/perStep, "samples/s")
+		})
+	}
+}
+
+// BenchmarkSMC times the projector estimate of ln λ on an untrained model (the cost of a
+// draw does not depend on the weights): draws/s is the figure that sets the error bar's
+// price. Run it with -cpu 1,2 to see the replicas spread over cores.
+//
+//	go test ./train -run '^$' -bench SMC -cpu 1,2
+func BenchmarkSMC(b *testing.B) {
+	for _, size := range []int{8, 16, 32} {
+		b.Run(fmt.Sprintf("L=%d", size), func(b *testing.B) {
+			sys := isingSystem(b, statmech.IsingBetaC, size, statmech.Periodic)
+			tr := newTrainer(b, sys, Config{Seed: 1})
+			const draws = 1 << 16
+			var d SMCDetails
+			for b.Loop() {
+				_, d = tr.estimateSMC(draws, 0)
+			}
+			b.ReportMetric(float64(d.Draws)*float64(b.N)/b.Elapsed().Seconds(), "draws/s")
+		})
+	}
+}

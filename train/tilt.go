@@ -107,6 +107,18 @@ func (ts *tiltedSampler) force(tape *model.Tape, dst []float64, given []int, bat
 }
 
 // walk is sample (given nil) or force (rng nil).
+//
+// Site i is drawn from p(x_i | x_<i)^power times its known factors (u_i, the bond to
+// site i−1, the seam bond at the last site) times a look one site ahead through the
+// network and the rest of the chain by its message:
+//
+//	L_i(a) = Σ_b p(x_{i+1} = b | x_<i, a)^power · u_{i+1}(b)·W(b, a)·[seam]·m_{i+1}(b),
+//
+// (L_{L−1} = 1), so that the weight w = Π_i Z_i / L_i(x_i) only carries how far the
+// network's conditionals two and more sites ahead are from the chain's. Measured by
+// enumeration at L = 10 (Ising, β_c, a trained model), the look ahead cuts KL(π‖r) of
+// the proposal to the tilted target by 2.5–4× against the chain's message alone
+// (0.053–0.085 → 0.019–0.036), at the cost of q small products per layer and site.
 func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *rand.Rand, given []int, shared bool, lnU func(n, i int) []float64) {
 	q, size := ts.q, ts.size
 	ts.states = grow(ts.states, batch*size)
@@ -121,25 +133,48 @@ func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *r
 		ts.messages(ts.msg[n*stride:(n+1)*stride], func(i int) []float64 { return lnU(n, i) })
 	}
 	l := make([]float64, q)
-	tape.SampleFunc(dst, batch, func(i int, logp, xi []float64) {
+	ahead := make([]float64, q)
+	terms := make([]float64, q)
+	tape.SampleLookahead(dst, batch, func(i int, logp, next, xi []float64) {
 		for n := 0; n < batch; n++ {
 			u := lnU(n, i)
 			msg := ts.msg[(n%rowsWithMessages)*stride:][:stride]
-			a0 := 0
-			if i > 0 {
-				a0 = ts.states[n*size]
+			var u1 []float64
+			if next != nil {
+				u1 = lnU(n, i+1)
 			}
 			mx := math.Inf(-1)
 			for a := 0; a < q; a++ {
-				v := ts.power*logp[n*q+a] + u[a]
-				if i == 0 {
-					v += msg[(a*size)*q+a]
-				} else {
-					v += ts.lnW[a*q+ts.states[n*size+i-1]] + msg[(a0*size+i)*q+a]
-					if i == size-1 {
-						v += ts.lnSeam[a0*q+a]
-					}
+				a0 := a
+				if i > 0 {
+					a0 = ts.states[n*size]
 				}
+				v := ts.power*logp[n*q+a] + u[a]
+				if i > 0 {
+					v += ts.lnW[a*q+ts.states[n*size+i-1]]
+				}
+				if i == size-1 {
+					v += ts.lnSeam[a0*q+a]
+				}
+				ahead[a] = 0
+				if next != nil {
+					m1 := msg[(a0*size+i+1)*q:][:q]
+					tm := math.Inf(-1)
+					for b := 0; b < q; b++ {
+						t := ts.power*next[(n*q+a)*q+b] + u1[b] + ts.lnW[b*q+a] + m1[b]
+						if i+1 == size-1 {
+							t += ts.lnSeam[a0*q+b]
+						}
+						terms[b] = t
+						tm = math.Max(tm, t)
+					}
+					var s float64
+					for b := 0; b < q; b++ {
+						s += math.Exp(terms[b] - tm)
+					}
+					ahead[a] = tm + math.Log(s)
+				}
+				v += ahead[a]
 				l[a] = v
 				mx = math.Max(mx, v)
 			}
@@ -154,10 +189,7 @@ func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *r
 			} else {
 				pick = categorical(l, rng.Float64()*z)
 			}
-			if i == 0 {
-				a0 = pick
-			}
-			ts.lw[n] += mx + math.Log(z) - msg[(a0*size+i)*q+pick]
+			ts.lw[n] += mx + math.Log(z) - ahead[pick]
 			ts.states[n*size+i] = pick
 			xi[n*q+pick] = 1
 		}
