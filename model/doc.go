@@ -25,36 +25,22 @@
 //     [Tape.LogProbBackward], which add into the model's gradient.
 //   - [Adam]: the optimiser, with exported state for checkpoints.
 //
-// # Worked example: one step of the seed's Gumbel reverse-KL objective
+// # Gradients through relaxed samples
 //
-// The seed trains p to be the Perron vector of the transfer matrix by
-// minimising Σ_{x∼p} [ln p(x) − ln Σ_{x'∼p} T(x,x') + ln Σ_{x'∼p} T(x')] over
-// two batches of relaxed samples. The transfer weights are another package's;
-// here they enter through ∂L/∂x of the two batches (gx, gxp):
+// The seed trains p by minimising Σ_{x∼p} [ln p(x) − ln Σ_{x'∼p} T(x,x') +
+// ln Σ_{x'∼p} T(x')] over two batches of Gumbel-softmax samples. A sampler's
+// tape keeps everything the backward pass needs: [Tape.SampleGumbel] draws the
+// rows, [Tape.SampleLogProb] reads log p off the tape without a second forward
+// pass, and [Tape.Backward] takes ∂L/∂x of the rows and ∂L/∂log p back through
+// the relaxed softmax, the log-softmax and the network, site by site in
+// reverse, including the dependence of later sites on earlier relaxed samples,
+// with the Gumbel noise held fixed. The runnable Example trains a small model
+// with exact samples and the score-function gradient; train's gumbel-rkl
+// objective is the full use of the relaxed path.
 //
-//	m, _ := model.New(8, []int{2, 16, 16, 2}, &model.Options{Rand: rand.New(rand.NewPCG(seed, 0))})
-//	adam := model.NewAdam(m.NumParams())
-//	tx, txp := model.NewTape(m), model.NewTape(m) // kept across steps: no allocation
-//	x, xp := make([]float64, batch*8*2), make([]float64, batch*8*2)
-//	lp, ones := make([]float64, batch), make([]float64, batch) // ones[n] = 1
-//	for step := 0; step < steps; step++ {
-//		tx.SampleGumbel(x, batch, tau, rng)   // x_i = softmax((log p_i + g_i)/τ), site by site
-//		txp.SampleGumbel(xp, batch, tau, rng)
-//		tx.SampleLogProb(lp)                  // log p(x): already on the tape, no second forward
-//		gx, gxp := transferTerms(x, xp)       // ∂L/∂x, ∂L/∂x' of −ln ΣT(x,x') + ln ΣT(x')
-//		m.ZeroGrad()
-//		tx.Backward(gx, ones)  // through x: T terms and Σ log p (∂L/∂log p = 1), reparameterised
-//		txp.Backward(gxp, nil) // through x'
-//		adam.Update(m.Params(), m.Grad(), lr)
-//	}
-//
-// Backward walks the sites in reverse, through the relaxed softmax, the
-// log-softmax and the network, including the dependence of later sites on
-// earlier relaxed samples, with the Gumbel noise held fixed. Passing ∂L/∂log p
-// to Backward does in one pass what a separate LogProb forward and
-// LogProbBackward (with ∂/∂x added to gx) would do; both give the same
-// gradient. The runnable Example below trains a small model with exact
-// samples and the score-function gradient instead.
+// [Tape.SampleLookahead] samples site by site like [Tape.SampleFunc] but shows
+// the sampler the next site's conditionals for every candidate of the current
+// one, from split products that cost little more than a plain pass.
 //
 // # Parameter layout
 //
@@ -85,7 +71,9 @@
 //     kernels; the AVX2 and portable kernels round differently, so results
 //     differ in the last bits between machines that use different ones.
 //   - Backward passes add into the single gradient of the model: run them
-//     one at a time. Filling several tapes of one model concurrently is safe.
+//     one at a time, or give each goroutine its own view ([Model.WithGrad])
+//     and sum the views' gradients. Filling several tapes of one model
+//     concurrently is safe.
 //   - The straight-through gradient is, by design, not the gradient of any
 //     expectation; the Gumbel-softmax one is exact for the relaxed objective,
 //     which is not the discrete one.

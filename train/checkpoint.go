@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
@@ -82,5 +83,40 @@ func (t *Trainer) Restore(c *critsweepv1.Checkpoint) error {
 	t.adam.Step = int(a.GetStep())
 	t.step = int(c.GetStep())
 	t.sumLoss, t.sumLnLambda, t.nSum = 0, 0, 0
+	return nil
+}
+
+// ErrWarmStart is returned by StartFrom when a parent's model cannot start this run.
+var ErrWarmStart = errors.New("parent model does not fit")
+
+// StartFrom replaces the network's initial weights by the weights of a parent run's
+// final checkpoint — a neighbouring β at the same L and seam, or the other seam, whose
+// network has the same shape — so that this run continues from a model that is already
+// close, rather than from scratch. It must be called before the first step; the
+// optimiser, the random streams and the objective's statistics start fresh, so the run is
+// reproducible from its own seed and the parent's weights. Nothing is changed if the
+// parent does not fit.
+func (t *Trainer) StartFrom(parent *critsweepv1.Checkpoint) error {
+	if t.step != 0 {
+		return fmt.Errorf("%w: the run is at step %d; a parent can only start a run", ErrWarmStart, t.step)
+	}
+	features := t.net.Features()
+	got := parent.GetFeatures()
+	same := int(parent.GetUnits()) == t.net.Units() && len(got) == len(features)
+	for i := 0; same && i < len(features); i++ {
+		same = int(got[i]) == features[i]
+	}
+	if !same {
+		return fmt.Errorf("%w: network %d units × %v, parent %d units × %v", ErrWarmStart, t.net.Units(), features, parent.GetUnits(), got)
+	}
+	if len(parent.GetParams()) != t.net.NumParams() {
+		return fmt.Errorf("%w: %d parameters, parent has %d", ErrWarmStart, t.net.NumParams(), len(parent.GetParams()))
+	}
+	for _, v := range parent.GetParams() {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: parent's weights are not finite", ErrWarmStart)
+		}
+	}
+	t.net.SetParams(parent.GetParams())
 	return nil
 }

@@ -51,7 +51,8 @@ type Config struct {
 	Nonlinearity string
 	// Steps is the number of optimiser steps; 0 means 3000.
 	Steps int
-	// Batch is the number of samples per step; 0 means 256.
+	// Batch is the number of samples per step; 0 means defaultBatch: for the default
+	// objective 256 up to L = 8, 512 up to L = 12 and 1024 beyond; 256 for gumbel-rkl.
 	Batch int
 	// LearningRate is Adam's initial step size; 0 means 1e-3 for the default objective and
 	// 1e-2 (the peer's) for gumbel-rkl.
@@ -70,7 +71,7 @@ type Config struct {
 	Estimator string
 	// EstimateDraws is the number of row proposals behind the ln λ estimate (the
 	// projector's, all replicas together, or the Rayleigh quotient's draws of (Tp)(x) on
-	// top of one per sample); 0 means 2^20.
+	// top of one per sample); 0 means 2^20 up to L = 12 and 2^21 beyond.
 	EstimateDraws int
 	// Threads is the number of goroutines the estimates may use; 0 means GOMAXPROCS.
 	// Results do not depend on it.
@@ -93,7 +94,7 @@ func (c Config) Defaults(size, q int) Config {
 		c.Steps = 3000
 	}
 	if c.Batch == 0 {
-		c.Batch = 256
+		c.Batch = defaultBatch(c.Objective, size)
 	}
 	if c.LearningRate == 0 {
 		c.LearningRate = 1e-3
@@ -112,8 +113,27 @@ func (c Config) Defaults(size, q int) Config {
 	}
 	if c.EstimateDraws == 0 {
 		c.EstimateDraws = 1 << 20
+		if size > 12 {
+			c.EstimateDraws = 1 << 21
+		}
 	}
 	return c
+}
+
+// defaultBatch is the batch of a row of size sites when Config.Batch is 0. The default
+// objective's weights and gradients are noisier the longer the row, and at L = 16 the
+// batch, not the number of steps, decided how far training got (Ising, β_c, 3000 steps:
+// TV distance to the exact p 0.047 at batch 256, 0.019 at batch 1024; 12000 steps at
+// batch 256 reached 0.056; 1500 steps at batch 2048, 0.020). gumbel-rkl keeps the seed's
+// 256.
+func defaultBatch(objective string, size int) int {
+	switch {
+	case objective == ObjectiveGumbelRKL || size <= 8:
+		return 256
+	case size <= 12:
+		return 512
+	}
+	return 1024
 }
 
 // Validate reports the first field of c (after Defaults) that is out of its allowed range.

@@ -11,7 +11,7 @@ import (
 )
 
 // ExactStateLimit is the largest q^L that CompareExact enumerates.
-const ExactStateLimit = 1 << 16
+const ExactStateLimit = 1 << 20
 
 // ErrTooLarge is returned by CompareExact when q^L is over ExactStateLimit, and by
 // SolveExact when q^L is over its limit and no closed form gives ln λ.

@@ -301,3 +301,46 @@ func TestThreadsSameModel(t *testing.T) {
 		}
 	}
 }
+
+// TestStartFrom checks continuation: a run started from a parent's final model has the
+// parent's weights before its first step, is reproducible, and a parent of another
+// shape or a run already under way is refused without change.
+func TestStartFrom(t *testing.T) {
+	parentSys := isingSystem(t, 0.40, 6, statmech.Periodic)
+	parent := newTrainer(t, parentSys, Config{Hidden: []int{8}, Steps: 30, Batch: 64, Seed: 2})
+	if err := parent.Run(context.Background(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	final, err := parent.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	childSys := isingSystem(t, 0.41, 6, statmech.Periodic)
+	run := func() []float64 {
+		child := newTrainer(t, childSys, Config{Hidden: []int{8}, Steps: 10, Batch: 64, Seed: 3})
+		if err := child.StartFrom(final); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(child.Model().Params(), final.GetParams()) {
+			t.Fatal("the child does not start from the parent's weights")
+		}
+		if err := child.Run(context.Background(), 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := child.StartFrom(final); !errors.Is(err, ErrWarmStart) {
+			t.Errorf("StartFrom after training: %v, want ErrWarmStart", err)
+		}
+		return slices.Clone(child.Model().Params())
+	}
+	if a, b := run(), run(); !slices.Equal(a, b) {
+		t.Error("two continued runs differ")
+	}
+	other := newTrainer(t, childSys, Config{Hidden: []int{9}, Steps: 10, Seed: 3})
+	before := slices.Clone(other.Model().Params())
+	if err := other.StartFrom(final); !errors.Is(err, ErrWarmStart) {
+		t.Errorf("StartFrom a parent of another shape: %v, want ErrWarmStart", err)
+	}
+	if !slices.Equal(before, other.Model().Params()) {
+		t.Error("a refused parent changed the model")
+	}
+}

@@ -48,7 +48,7 @@ func newTrainCmd() *cobra.Command {
 transfer matrix, then estimates ln λ/L (by default with a projector: sequential Monte
 Carlo over rows guided by the trained model, unbiased whatever the model's error, which only
 sets the error bar), the order parameter's moments and the Binder cumulant, each with a
-standard error. Where q^L <= 2^16 it also solves the system exactly and reports
+standard error. Where q^L <= 2^20 it also solves the system exactly and reports
 the model's distance to the exact p in an "exact" block.
 
 It trains one task the way a sweep's worker does (the same flow, the same result for the
