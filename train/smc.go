@@ -82,6 +82,12 @@ type SMCDetails struct {
 //
 // Every term of the mixture is evaluated (one pass of the network on each image of y, as
 // p_sym needs anyway), so that the weight is exact.
+//
+// The tilted proposal's messages sum the chain of bonds ahead of each site; they also
+// carry the network's conditionals along the row below (x, which the new row resembles)
+// as a field that stands in for the network's conditionals ahead, which the messages
+// cannot know. At L = 8 this halves the proposal's variance given x (0.030 → 0.015,
+// Ising β_c, a trained model); at L = 16, 0.076 → 0.059.
 type smcReplica struct {
 	sys     *statmech.System
 	sym     symmetry
@@ -105,6 +111,11 @@ type smcReplica struct {
 	cum     []float64
 	idx     []int
 	logG    float64
+
+	// cond holds the network's conditionals along every image of every particle,
+	// ((k·n+j)·size+i)·q+a, the field of the next step's messages; condNext is scratch.
+	cond, condNext []float64
+	condRows       []float64 // scratch: conditionals off a tape
 }
 
 func newSMCReplica(sys *statmech.System, net *model.Model, sym symmetry, n int) *smcReplica {
@@ -132,6 +143,9 @@ func newSMCReplica(sys *statmech.System, net *model.Model, sym symmetry, n int) 
 		cum:     make([]float64, n),
 		idx:     make([]int, n),
 		logG:    math.Log(float64(g)),
+		cond:     make([]float64, g*n*size*q),
+		condNext: make([]float64, g*n*size*q),
+		condRows: make([]float64, max(g-1, 1)*n*size*q),
 	}
 }
 
@@ -162,7 +176,7 @@ func (r *smcReplica) start(rng *rand.Rand) {
 }
 
 // imagesLogProb writes ln p_θ of every image of the rows with the given states to dst
-// (k·n+j).
+// (k·n+j), and the network's conditionals along them to r.cond.
 func (r *smcReplica) imagesLogProb(dst []float64, states []int) {
 	q, size, n := r.sys.Q(), r.size, r.n
 	rowLen := size * q
@@ -175,6 +189,7 @@ func (r *smcReplica) imagesLogProb(dst []float64, states []int) {
 			}
 		}
 		r.tapeImg.LogProb(dst[k*n:(k+1)*n], x)
+		r.tapeImg.Conditionals(r.cond[k*n*size*q : (k+1)*n*size*q])
 	}
 }
 
@@ -198,11 +213,21 @@ func (r *smcReplica) step(rng *rand.Rand) float64 {
 		}
 	}
 	// z = y + k from p_θ tilted by the bonds to x + k.
+	r.tilt.field = func(j, i int) []float64 {
+		k := r.comp[j]
+		return r.cond[((k*n+j)*size+i)*q:][:q]
+	}
 	r.tilt.sample(r.tapeP, r.z, n, rng, false, func(j, i int) []float64 {
 		s := r.shiftState(r.states[j*size+i], r.comp[j])
 		return lnW[s*q : (s+1)*q]
 	})
 	r.tapeP.SampleLogProb(r.lpZ)
+	rows := r.condRows[:n*size*q]
+	r.tapeP.Conditionals(rows)
+	for j := range n {
+		k := r.comp[j]
+		copy(r.condNext[((k*n+j)*size)*q:((k*n+j+1)*size)*q], rows[j*size*q:(j+1)*size*q])
+	}
 	for j := range n {
 		k := r.comp[j]
 		inv := (q - r.sym.shifts[k]) % q
@@ -230,12 +255,22 @@ func (r *smcReplica) step(rng *rand.Rand) float64 {
 			}
 			m++
 		}
+		r.tilt.field = func(row, i int) []float64 {
+			j, k := owner(row)
+			return r.cond[((k*n+j)*size+i)*q:][:q]
+		}
 		r.tilt.force(r.tapeImg, nil, r.others[:m*size], m, false, func(row, i int) []float64 {
 			j, k := owner(row)
 			s := r.shiftState(r.states[j*size+i], k)
 			return lnW[s*q : (s+1)*q]
 		})
 		r.tapeImg.SampleLogProb(r.lpO[:m])
+		rows := r.condRows[:m*size*q]
+		r.tapeImg.Conditionals(rows)
+		for row := range m {
+			j, k := owner(row)
+			copy(r.condNext[((k*n+j)*size)*q:((k*n+j+1)*size)*q], rows[row*size*q:(row+1)*size*q])
+		}
 		for row := range m {
 			j, k := owner(row)
 			r.lpNext[k*n+j] = r.lpO[row]
@@ -253,6 +288,7 @@ func (r *smcReplica) step(rng *rand.Rand) float64 {
 	}
 	r.states, r.ystates = r.ystates, r.states
 	r.lpImg, r.lpNext = r.lpNext, r.lpImg
+	r.cond, r.condNext = r.condNext, r.cond
 	m := logMeanExp(r.lw)
 	r.resample(rng)
 	return m
@@ -281,14 +317,17 @@ func (r *smcReplica) resample(rng *rand.Rand) {
 		r.idx[k] = j
 		u += step
 	}
+	q := r.sys.Q()
 	for k, j := range r.idx {
 		copy(r.next[k*size:(k+1)*size], r.states[j*size:(j+1)*size])
 		for s := range r.sym.shifts {
 			r.lpNext[s*n+k] = r.lpImg[s*n+j]
+			copy(r.condNext[((s*n+k)*size)*q:((s*n+k+1)*size)*q], r.cond[((s*n+j)*size)*q:((s*n+j+1)*size)*q])
 		}
 	}
 	r.states, r.next = r.next, r.states
 	r.lpImg, r.lpNext = r.lpNext, r.lpImg
+	r.cond, r.condNext = r.condNext, r.cond
 }
 
 // smcResult is what one replica measured.

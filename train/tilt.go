@@ -32,7 +32,9 @@ type tiltedSampler struct {
 	power   float64   // the target has p(x)^power: 1, or 2 for the bulk-like p²·Th
 	lnW     []float64 // ln W(a,b) at a·q+b
 	lnSeam  []float64 // ln of the seam bond, W or W twisted
-	lnK     []float64 // EXPERIMENT: ln K(a,b) at a·q+b, Markov approximation of p's continuation, nil = none
+	// field, if not nil, adds a per-site log factor field(n, i) to the messages only (not
+	// to the sites' own factors): an approximation of the network's conditionals ahead.
+	field func(n, i int) []float64
 	states  []int     // chosen state of site i of row n at n·size+i
 	lw      []float64 // log weight per row
 	msg     []float64 // ln m_i(a) given x_0 = a0, at ((n·q+a0)·size+i)·q+a
@@ -59,7 +61,7 @@ func newTiltedSampler(sys *statmech.System, power float64) *tiltedSampler {
 // messages computes the backward messages of one row into msg (q·size·q values), for
 // every state a0 of site 0: ln m_{L−1} = 0 and
 // ln m_i(a) = ln Σ_b u_{i+1}(b)·W(b, a)·[Wseam(a0, b) if i+1 = L−1]·m_{i+1}(b).
-func (ts *tiltedSampler) messages(msg []float64, lnU func(i int) []float64) {
+func (ts *tiltedSampler) messages(msg []float64, lnU, field func(i int) []float64) {
 	q, size := ts.q, ts.size
 	l := ts.scratch
 	for a0 := 0; a0 < q; a0++ {
@@ -67,13 +69,17 @@ func (ts *tiltedSampler) messages(msg []float64, lnU func(i int) []float64) {
 		clear(m[(size-1)*q:])
 		for i := size - 2; i >= 0; i-- {
 			u := lnU(i + 1)
+			var f []float64
+			if field != nil {
+				f = field(i + 1)
+			}
 			next := m[(i+1)*q : (i+2)*q]
 			for a := 0; a < q; a++ {
 				mx := math.Inf(-1)
 				for b := 0; b < q; b++ {
 					v := u[b] + ts.lnW[b*q+a] + next[b]
-					if ts.lnK != nil {
-						v += ts.lnK[a*q+b]
+					if f != nil {
+						v += f[b]
 					}
 					if i+1 == size-1 {
 						v += ts.lnSeam[a0*q+b]
@@ -130,7 +136,11 @@ func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *r
 	stride := q * size * q
 	ts.msg = grow(ts.msg, rowsWithMessages*stride)
 	for n := 0; n < rowsWithMessages; n++ {
-		ts.messages(ts.msg[n*stride:(n+1)*stride], func(i int) []float64 { return lnU(n, i) })
+		var field func(int) []float64
+		if ts.field != nil {
+			field = func(i int) []float64 { return ts.field(n, i) }
+		}
+		ts.messages(ts.msg[n*stride:(n+1)*stride], func(i int) []float64 { return lnU(n, i) }, field)
 	}
 	l := make([]float64, q)
 	ahead := make([]float64, q)
