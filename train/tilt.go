@@ -34,7 +34,7 @@ type tiltedSampler struct {
 	lnSeam  []float64 // ln of the seam bond, W or W twisted
 	// field, if not nil, adds a per-site log factor field(n, i) to the messages only (not
 	// to the sites' own factors): an approximation of the network's conditionals ahead.
-	field func(n, i int) []float64
+	field   func(n, i int) []float64
 	states  []int     // chosen state of site i of row n at n·size+i
 	lw      []float64 // log weight per row
 	msg     []float64 // ln m_i(a) given x_0 = a0, at ((n·q+a0)·size+i)·q+a
