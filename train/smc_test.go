@@ -59,8 +59,8 @@ func TestSMCMatchesExact(t *testing.T) {
 			if math.Abs(z) > 4 || !(got.StdErr > 0) {
 				t.Errorf("smc ln λ/L = %.7f ± %.2g, exact %.7f (%.1fσ)", got.Mean, got.StdErr, want, z)
 			}
-			if d.Draws > 1<<16 || d.Draws < 1<<15 {
-				t.Errorf("spent %d draws of a budget of %d", d.Draws, 1<<16)
+			if all := d.Draws + d.AdaptDraws; all > 1<<16 || all < 1<<15 {
+				t.Errorf("spent %d draws of a budget of %d", all, 1<<16)
 			}
 		})
 	}
@@ -107,9 +107,44 @@ func TestSMCThreads(t *testing.T) {
 func TestPlanSMC(t *testing.T) {
 	for _, tc := range []struct{ draws, size int }{{1 << 10, 4}, {1 << 16, 6}, {1 << 20, 16}, {1 << 24, 64}} {
 		p := planSMC(tc.draws, tc.size)
-		used := smcReplicas * p.particles * (p.burnIn + p.steps)
+		used := p.draws()
 		if p.particles < 1 || p.steps < 1 || p.burnIn < tc.size || (tc.draws >= 1<<16 && used > tc.draws) {
 			t.Errorf("planSMC(%d, %d) = %+v (uses %d)", tc.draws, tc.size, p, used)
 		}
+	}
+}
+
+// TestSMCAdapted checks the projector with its learned correction (a budget large
+// enough to teach it) against exact power iteration, on models far from the Perron vector.
+func TestSMCAdapted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the correction on 2^18 draws per model")
+	}
+	sys := isingSystem(t, statmech.IsingBetaC, 5, statmech.Twisted)
+	exact, err := statmech.Perron(sys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := exact.LogLambda / 5
+	within := 0
+	const runs = 6
+	for seed := range uint64(runs) {
+		tr := randomModel(t, sys, 500+seed, 0.3)
+		got, d := tr.estimateSMC(1<<18, 0)
+		if d.AdaptDraws == 0 {
+			t.Fatalf("no adaptation with a budget of 2^18: %+v", d)
+		}
+		z := (got.Mean - want) / got.StdErr
+		t.Logf("seed %d: %.7f ± %.1e, exact %.7f (%.1fσ), spread %.3f", seed, got.Mean, got.StdErr, want, z, d.WeightSpread)
+		if math.Abs(z) > 4 {
+			t.Errorf("seed %d: %.1f standard errors from exact", seed, z)
+		}
+		if math.Abs(z) <= 2 {
+			within++
+		}
+	}
+	// Binomial(6, 0.95): fewer than 4 within 2σ has probability < 0.003.
+	if within < 4 {
+		t.Errorf("%d of %d within 2σ", within, runs)
 	}
 }

@@ -34,7 +34,14 @@ type tiltedSampler struct {
 	lnSeam  []float64 // ln of the seam bond, W or W twisted
 	// field, if not nil, adds a per-site log factor field(n, i) to the messages only (not
 	// to the sites' own factors): an approximation of the network's conditionals ahead.
-	field   func(n, i int) []float64
+	field func(n, i int) []float64
+	// corr, if not nil, is a tape of a correction network over 2L units whose first L
+	// units hold the conditioning rows (stepped and set by the caller); its
+	// log-conditionals at unit L+i are added to site i's logits, and the proposal's
+	// probabilities of every site are left in prob (row-major, (n·L+i)·q+a) for its
+	// training.
+	corr    *model.Tape
+	prob    []float64
 	states  []int     // chosen state of site i of row n at n·size+i
 	lw      []float64 // log weight per row
 	msg     []float64 // ln m_i(a) given x_0 = a0, at ((n·q+a0)·size+i)·q+a
@@ -145,7 +152,15 @@ func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *r
 	l := make([]float64, q)
 	ahead := make([]float64, q)
 	terms := make([]float64, q)
+	var corr []float64
+	if ts.corr != nil {
+		corr = make([]float64, batch*q)
+		ts.prob = grow(ts.prob, batch*size*q)
+	}
 	tape.SampleLookahead(dst, batch, func(i int, logp, next, xi []float64) {
+		if corr != nil {
+			ts.corr.Step(size+i, corr)
+		}
 		for n := 0; n < batch; n++ {
 			u := lnU(n, i)
 			msg := ts.msg[(n%rowsWithMessages)*stride:][:stride]
@@ -185,6 +200,10 @@ func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *r
 					ahead[a] = tm + math.Log(s)
 				}
 				v += ahead[a]
+				if corr != nil {
+					ahead[a] += corr[n*q+a]
+					v += corr[n*q+a]
+				}
 				l[a] = v
 				mx = math.Max(mx, v)
 			}
@@ -199,9 +218,17 @@ func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *r
 			} else {
 				pick = categorical(l, rng.Float64()*z)
 			}
+			if corr != nil {
+				for a := 0; a < q; a++ {
+					ts.prob[(n*size+i)*q+a] = l[a] / z
+				}
+			}
 			ts.lw[n] += mx + math.Log(z) - ahead[pick]
 			ts.states[n*size+i] = pick
 			xi[n*q+pick] = 1
+		}
+		if corr != nil {
+			ts.corr.Set(size+i, xi)
 		}
 	})
 }

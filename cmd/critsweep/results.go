@@ -99,6 +99,7 @@ type smcFields struct {
 	Draws          uint64  `json:"draws"`
 	BiasCorrection float64 `json:"bias_correction"`
 	WeightSpread   float64 `json:"weight_spread"`
+	AdaptDraws     uint64  `json:"adapt_draws"`
 }
 
 // exactCompare is the "exact" block of `critsweep train --json`.
@@ -144,7 +145,8 @@ func newEstimateFields(res *critsweepv1.Result) estimateFields {
 	}
 	if d := res.GetSmc(); d != nil {
 		f.SMC = &smcFields{Replicas: d.GetReplicas(), Particles: d.GetParticles(), BurnIn: d.GetBurnIn(), Steps: d.GetSteps(),
-			Draws: d.GetDraws(), BiasCorrection: d.GetBiasCorrection(), WeightSpread: d.GetWeightSpread()}
+			Draws: d.GetDraws(), BiasCorrection: d.GetBiasCorrection(), WeightSpread: d.GetWeightSpread(),
+			AdaptDraws: d.GetAdaptDraws()}
 	}
 	return f
 }

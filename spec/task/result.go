@@ -27,7 +27,7 @@ func resultProto(e *train.Estimates, objective string, steps int, seconds, final
 		r.Smc = &critsweepv1.SMCDetails{
 			Replicas: uint32(d.Replicas), Particles: uint32(d.Particles), BurnIn: uint32(d.BurnIn),
 			Steps: uint32(d.Steps), Draws: uint64(d.Draws),
-			BiasCorrection: d.BiasCorrection, WeightSpread: d.WeightSpread,
+			BiasCorrection: d.BiasCorrection, WeightSpread: d.WeightSpread, AdaptDraws: uint64(d.AdaptDraws),
 		}
 	}
 	if e.Bulk.N > 0 {

@@ -700,8 +700,11 @@ type SMCDetails struct {
 	Draws          uint64                 `protobuf:"varint,5,opt,name=draws,proto3" json:"draws,omitempty"`
 	BiasCorrection float64                `protobuf:"fixed64,6,opt,name=bias_correction,json=biasCorrection,proto3" json:"bias_correction,omitempty"`
 	WeightSpread   float64                `protobuf:"fixed64,7,opt,name=weight_spread,json=weightSpread,proto3" json:"weight_spread,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// adapt_draws are the draws spent before the measured ones, teaching the proposal's
+	// learned correction (0: none).
+	AdaptDraws    uint64 `protobuf:"varint,8,opt,name=adapt_draws,json=adaptDraws,proto3" json:"adapt_draws,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SMCDetails) Reset() {
@@ -779,6 +782,13 @@ func (x *SMCDetails) GetBiasCorrection() float64 {
 func (x *SMCDetails) GetWeightSpread() float64 {
 	if x != nil {
 		return x.WeightSpread
+	}
+	return 0
+}
+
+func (x *SMCDetails) GetAdaptDraws() uint64 {
+	if x != nil {
+		return x.AdaptDraws
 	}
 	return 0
 }
@@ -1009,7 +1019,7 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\x10ln_lambda_method\x18\v \x01(\tR\x0elnLambdaMethod\x12Y\n" +
 	"\x1efirst_order_ln_lambda_per_site\x18\f \x01(\v2\x16.critsweep.v1.EstimateR\x19firstOrderLnLambdaPerSite\x12\x1c\n" +
 	"\tobjective\x18\r \x01(\tR\tobjective\x12*\n" +
-	"\x03smc\x18\x0e \x01(\v2\x18.critsweep.v1.SMCDetailsR\x03smc\"\xd9\x01\n" +
+	"\x03smc\x18\x0e \x01(\v2\x18.critsweep.v1.SMCDetailsR\x03smc\"\xfa\x01\n" +
 	"\n" +
 	"SMCDetails\x12\x1a\n" +
 	"\breplicas\x18\x01 \x01(\rR\breplicas\x12\x1c\n" +
@@ -1018,7 +1028,9 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\x05steps\x18\x04 \x01(\rR\x05steps\x12\x14\n" +
 	"\x05draws\x18\x05 \x01(\x04R\x05draws\x12'\n" +
 	"\x0fbias_correction\x18\x06 \x01(\x01R\x0ebiasCorrection\x12#\n" +
-	"\rweight_spread\x18\a \x01(\x01R\fweightSpread\";\n" +
+	"\rweight_spread\x18\a \x01(\x01R\fweightSpread\x12\x1f\n" +
+	"\vadapt_draws\x18\b \x01(\x04R\n" +
+	"adaptDraws\";\n" +
 	"\tAdamState\x12\f\n" +
 	"\x01m\x18\x01 \x03(\x01R\x01m\x12\f\n" +
 	"\x01v\x18\x02 \x03(\x01R\x01v\x12\x12\n" +
