@@ -33,25 +33,26 @@ const (
 // holds that value for the whole batch, so that a unit's active inputs are a
 // contiguous block of rows.
 type Tape struct {
-	m     *Model
-	kind  tapeKind
-	batch int
-	tau   float64
-	x     []float64   // units·q × batch: the rows (the network's input)
-	y     []float64   // units·q × batch: relaxed rows (straight-through only)
-	h     [][]float64 // h[l], 0 < l < layers: units·features[l] × batch, after the nonlinearity
-	lsm   []float64   // units·q × batch: log p(x_i = a | x_<i)
-	dx    []float64   // units·q × batch: gradient with respect to x
-	dh    [][]float64 // gradients with respect to h
-	dl    []float64   // q × batch: gradient with respect to one unit's logits
-	s0    []float64   // batch scratch
-	s1    []float64   // batch scratch
-	site  []float64   // batch × q scratch for SampleFunc
-	sitex []float64   // batch × q scratch for SampleFunc
-	next  []float64   // batch × q × q: the lookahead's next-site conditionals
-	cand  [][]float64 // per candidate and layer: the next unit's outputs (SampleLookahead)
-	part  [][]float64 // per layer: the next unit's outputs from the fixed inputs only
-	picks []int       // the state each row chose at the last site (SampleLookahead)
+	m       *Model
+	kind    tapeKind
+	batch   int
+	tau     float64
+	x       []float64   // units·q × batch: the rows (the network's input)
+	y       []float64   // units·q × batch: relaxed rows (straight-through only)
+	h       [][]float64 // h[l], 0 < l < layers: units·features[l] × batch, after the nonlinearity
+	lsm     []float64   // units·q × batch: log p(x_i = a | x_<i)
+	dx      []float64   // units·q × batch: gradient with respect to x
+	dh      [][]float64 // gradients with respect to h
+	dl      []float64   // q × batch: gradient with respect to one unit's logits
+	s0      []float64   // batch scratch
+	s1      []float64   // batch scratch
+	site    []float64   // batch × q scratch for SampleFunc
+	sitex   []float64   // batch × q scratch for SampleFunc
+	next    []float64   // batch × q × q: the lookahead's next-site conditionals
+	cand    [][]float64 // per candidate and layer: the next unit's outputs (SampleLookahead)
+	part    [][]float64 // per layer: the next unit's outputs from the fixed inputs only
+	picks   []int       // the state each row chose at the last site (SampleLookahead)
+	stepped int         // the next unit to Set, for a tape stepped by hand
 }
 
 // NewTape returns an empty tape for m.
