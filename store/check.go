@@ -57,7 +57,12 @@ func CheckFile(path string) error {
 //   - a done task has exactly one result and no checkpoint; every other task has no
 //     result; a cancelled sweep has no pending or leased task;
 //   - every result and checkpoint belongs to an existing task, a checkpoint's step is the
-//     task's checkpoint_step, and a task with a checkpoint_step has a checkpoint.
+//     task's checkpoint_step, and a task with a checkpoint_step has a checkpoint;
+//   - every progress history belongs to a task that was leased, holds at most
+//     MaxProgressPoints points, in increasing step.
+//
+// A file of an older schema version (read-only: Open migrates a writable one) is checked
+// against that version's layout.
 //
 // It returns nil, a *CheckError listing every problem found, or the error that stopped
 // it from reading the file. On a damaged file bbolt's part can still fault where no
@@ -103,10 +108,10 @@ func walkGuarded(walk func()) (panicked any) {
 // checkInvariants reports every broken critsweep invariant of the file.
 func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 	version, found := readVersion(btx)
-	if !found || version != SchemaVersion {
-		report("schema version is %d (found: %t), want %d", version, found, SchemaVersion)
+	if !found || version < 1 || version > SchemaVersion {
+		report("schema version is %d (found: %t), want 1 to %d", version, found, SchemaVersion)
 	}
-	for _, name := range allBuckets {
+	for _, name := range bucketsOf(version) {
 		if btx.Bucket(name) == nil {
 			report("bucket %s is missing", name)
 			return
@@ -135,6 +140,7 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 	type taskInfo struct {
 		state          critsweepv1.TaskState
 		checkpointStep uint64
+		attempts       uint32
 	}
 	tasks := map[string]taskInfo{}
 	_ = btx.Bucket(bucketTasks).ForEach(func(k, v []byte) error {
@@ -149,7 +155,7 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 			report("%s: does not decode: %v", name, err)
 			return nil
 		}
-		tasks[string(k)] = taskInfo{state: t.GetState(), checkpointStep: t.GetCheckpointStep()}
+		tasks[string(k)] = taskInfo{state: t.GetState(), checkpointStep: t.GetCheckpointStep(), attempts: t.GetAttempts()}
 		if t.GetRef().GetSweepId() != id || t.GetRef().GetIndex() != index {
 			report("%s: record names %s/%d", name, t.GetRef().GetSweepId(), t.GetRef().GetIndex())
 		}
@@ -251,6 +257,31 @@ func checkInvariants(btx *bolt.Tx, report func(string, ...any)) {
 		}
 		return nil
 	})
+	if progress := btx.Bucket(bucketProgress); progress != nil {
+		_ = progress.ForEach(func(k, v []byte) error {
+			id, index, err := parseTaskKey(k)
+			if err != nil {
+				report("progress: %v", err)
+				return nil
+			}
+			h := new(critsweepv1.ProgressHistory)
+			if err := proto.Unmarshal(v, h); err != nil {
+				report("progress of task %s/%d: does not decode: %v", clip(id), index, err)
+				return nil
+			}
+			if why := checkProgress(h); why != "" {
+				report("progress of task %s/%d: %s", clip(id), index, why)
+			}
+			t, ok := tasks[string(k)]
+			switch {
+			case !ok:
+				report("progress of task %s/%d, which does not exist", clip(id), index)
+			case t.attempts == 0:
+				report("progress of task %s/%d, which was never leased", clip(id), index)
+			}
+			return nil
+		})
+	}
 	for k, t := range tasks {
 		id, index, _ := parseTaskKey([]byte(k))
 		if t.state == critsweepv1.TaskState_TASK_STATE_DONE && results.Get([]byte(k)) == nil {

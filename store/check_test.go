@@ -71,6 +71,18 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 			`results: malformed task key "nokey"`},
 		{"schema", func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keySchemaVersion) },
 			"schema version is 0 (found: false)"},
+		{"progress of a task never leased", put(bucketProgress, taskKey("s", 0), &critsweepv1.ProgressHistory{
+			Points: []*critsweepv1.Progress{{Step: 1}}}), "progress of task s/0, which was never leased"},
+		{"progress without task", put(bucketProgress, taskKey("ghost", 0), &critsweepv1.ProgressHistory{}),
+			"progress of task ghost/0, which does not exist"},
+		{"progress out of order", put(bucketProgress, taskKey("s", 1), &critsweepv1.ProgressHistory{
+			Points: []*critsweepv1.Progress{{Step: 5}, {Step: 5}}}), "progress of task s/1: point 1 at step 5 does not follow step 5"},
+		{"progress too long", put(bucketProgress, taskKey("s", 1), &critsweepv1.ProgressHistory{
+			Points: progressPoints(MaxProgressPoints + 1)}), "progress of task s/1: holds 257 points, at most 256"},
+		{"progress garbage", func(tx *bolt.Tx) error { return tx.Bucket(bucketProgress).Put(taskKey("s", 1), []byte{0xff}) },
+			"progress of task s/1: does not decode"},
+		{"progress bucket missing", func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketProgress) },
+			"bucket progress is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,10 +15,14 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the version of the layout this package reads and writes. Open refuses a
-// file whose version is newer or unknown; older versions would be migrated by Open (there
-// are none yet).
-const SchemaVersion = 1
+// SchemaVersion is the version of the layout this package writes. Open refuses a file
+// whose version is newer or unknown, and migrates an older one when it opens it for
+// writing (read-only, it reads it as it is):
+//
+//   - 1: sweeps, counts, tasks, results and checkpoints.
+//   - 2: adds the progress bucket, the tasks' progress histories; a version 1 file gains
+//     it empty, and nothing stored is rewritten.
+const SchemaVersion = 2
 
 // Defaults used when a field of Options is zero.
 const (
@@ -64,6 +68,7 @@ type DB struct {
 	bolt     *bolt.DB
 	path     string
 	readOnly bool
+	version  uint64 // the file's schema version, once open
 }
 
 // Bucket names. Every bucket is created by Open on a new file.
@@ -74,11 +79,20 @@ var (
 	bucketTasks       = []byte("tasks")
 	bucketResults     = []byte("results")
 	bucketCheckpoints = []byte("checkpoints")
+	bucketProgress    = []byte("progress") // since schema version 2
 
-	allBuckets = [][]byte{bucketMeta, bucketSweeps, bucketCounts, bucketTasks, bucketResults, bucketCheckpoints}
+	allBuckets = [][]byte{bucketMeta, bucketSweeps, bucketCounts, bucketTasks, bucketResults, bucketCheckpoints, bucketProgress}
 
 	keySchemaVersion = []byte("schema_version")
 )
+
+// bucketsOf returns the buckets a file of schema version v holds.
+func bucketsOf(v uint64) [][]byte {
+	if v < 2 {
+		return allBuckets[:6]
+	}
+	return allBuckets
+}
 
 // Open opens the database at path, creating it unless o.ReadOnly. A nil o means the
 // defaults documented on Options. It fails with ErrLocked when another process holds the
@@ -223,6 +237,7 @@ func (db *DB) init() (err error) {
 		if db.readOnly {
 			return fmt.Errorf("database %s has no critsweep schema: %w", db.path, ErrSchemaUnknown)
 		}
+		db.version = SchemaVersion
 		return db.bolt.Update(func(tx *bolt.Tx) error {
 			if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 				return fmt.Errorf("database %s holds bucket %s but no critsweep schema: %w", db.path, quote(name), ErrSchemaUnknown)
@@ -246,14 +261,34 @@ func (db *DB) init() (err error) {
 	}
 	// Every reader relies on the buckets: a file without one is refused here rather than
 	// failing in the middle of a transaction.
-	return db.bolt.View(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		for _, name := range bucketsOf(version) {
 			if tx.Bucket(name) == nil {
 				return &damagedError{path: db.path, what: fmt.Sprintf("bucket %s is missing", name)}
 			}
 		}
 		return nil
 	})
+	if err != nil || version == SchemaVersion || db.readOnly {
+		db.version = version
+		return err
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return migrate(tx, version) }); err != nil {
+		return fmt.Errorf("migrate database %s from schema version %d to %d: %w", db.path, version, SchemaVersion, err)
+	}
+	db.version = SchemaVersion
+	return nil
+}
+
+// migrate brings a file of schema version from up to SchemaVersion, in one transaction:
+// a crash leaves it at its old version, whole.
+func migrate(tx *bolt.Tx, from uint64) error {
+	if from < 2 {
+		if _, err := tx.CreateBucketIfNotExists(bucketProgress); err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketProgress, err)
+		}
+	}
+	return tx.Bucket(bucketMeta).Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion))
 }
 
 // readVersion returns the schema version recorded in the meta bucket; found is false when
@@ -278,6 +313,10 @@ func (db *DB) Close() error { return db.bolt.Close() }
 
 // Path returns the path the database was opened from.
 func (db *DB) Path() string { return db.path }
+
+// Version returns the file's schema version: SchemaVersion, or an older one that a
+// read-only open left as it is.
+func (db *DB) Version() uint64 { return db.version }
 
 // ReadOnly reports whether the database was opened with Options.ReadOnly.
 func (db *DB) ReadOnly() bool { return db.readOnly }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,7 +139,8 @@ func TestOpenRefusesForeignSchemas(t *testing.T) {
 		want     error
 		wantText string
 	}{
-		{"newer", version(SchemaVersion + 1), false, ErrSchemaNewer, "has schema version 2; this critsweep knows up to 1"},
+		{"newer", version(SchemaVersion + 1), false, ErrSchemaNewer,
+			fmt.Sprintf("has schema version %d; this critsweep knows up to %d", SchemaVersion+1, SchemaVersion)},
 		{"newer read-only", version(99), true, ErrSchemaNewer, "schema version 99"},
 		{"zero", version(0), false, ErrSchemaUnknown, "schema version 0"},
 		{"foreign buckets", func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("etcd")); return err }, false,

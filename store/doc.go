@@ -13,6 +13,9 @@
 //   - results: Result by task, written once when the task is done.
 //   - checkpoints: the latest Checkpoint by task, replaced by each upload and deleted
 //     when the task is done.
+//   - progress: the ProgressHistory by task, the training curve its heartbeats reported,
+//     at most MaxProgressPoints points (thinned evenly over the run); kept when the task
+//     is done (schema version 2; Open migrates a version 1 file it opens for writing).
 //
 // The store records state; it does not decide it. Which transitions are allowed (leases,
 // epochs, attempts) is the coordinator package's business, and each of its state changes

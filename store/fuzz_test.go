@@ -46,6 +46,9 @@ var fuzzSlots = []struct {
 	{bucketResults, taskKey("t", 0)},   // a result of a sweep that does not exist
 	{bucketCounts, []byte("t")},
 	{bucketSweeps, []byte("t")},
+	{bucketProgress, taskKey("s", 1)},
+	{bucketProgress, taskKey("s", 0)}, // a history of a task that has none
+	{bucketProgress, taskKey("t", 0)}, // a history of a task that does not exist
 }
 
 // fuzzFixture fills db with sweep "s" of two tasks: task 0 done with its result, task 1
@@ -78,6 +81,11 @@ func fuzzFixture(tb testing.TB, db *DB) {
 		if err := tx.PutCheckpoint(ref("s", 1), &critsweepv1.Checkpoint{Version: 1, Step: 5, Params: []float64{1, 2, 3}}); err != nil {
 			return err
 		}
+		for step := range uint64(3) {
+			if err := tx.AppendProgress(ref("s", 1), &critsweepv1.Progress{Step: 2 * step, TotalSteps: 10, Loss: 1 / float64(step+1)}); err != nil {
+				return err
+			}
+		}
 		return tx.PutTask(t1)
 	})
 	if err != nil {
@@ -109,6 +117,8 @@ func readAll(db *DB) (decodeFailed bool) {
 				failed(err)
 				_, err = tx.Checkpoint(ref(id, i))
 				failed(err)
+				_, err = tx.ProgressHistory(ref(id, i))
+				failed(err)
 			}
 		}
 		failed(tx.ForEachSweep(func(*critsweepv1.Sweep) error { return nil }))
@@ -121,6 +131,7 @@ func readAll(db *DB) (decodeFailed bool) {
 			t.State = critsweepv1.TaskState_TASK_STATE_PENDING
 			_ = tx.PutTask(t)
 		}
+		failed(tx.AppendProgress(ref("s", 1), &critsweepv1.Progress{Step: 7}))
 		_ = tx.AddTasks("s", pendingTasks("s", 2, 1))
 		_ = tx.PutSweep(&critsweepv1.Sweep{Id: "s"})
 		return errors.New("roll back")

@@ -73,6 +73,9 @@ type dbReport struct {
 	File     string   `json:"file"`
 	Sound    bool     `json:"sound"`
 	Problems []string `json:"problems"`
+	// SchemaVersion is the file's layout version; an older one than this critsweep
+	// writes is sound, and a coordinator that opens the file migrates it.
+	SchemaVersion *uint64 `json:"schema_version,omitempty"`
 	// Counts, as the file records them; nil when it could not be read.
 	Sweeps    *int    `json:"sweeps,omitempty"`
 	Tasks     *uint32 `json:"tasks,omitempty"`
@@ -81,6 +84,8 @@ type dbReport struct {
 	Done      *uint32 `json:"done,omitempty"`
 	Failed    *uint32 `json:"failed,omitempty"`
 	Cancelled *uint32 `json:"cancelled,omitempty"`
+	// ProgressHistories counts the tasks with a stored training curve.
+	ProgressHistories *int `json:"progress_histories,omitempty"`
 }
 
 // dbLockTimeout is how long db check waits for the file's lock: a coordinator holds it
@@ -208,6 +213,8 @@ func checkDatabase(path string) *dbReport {
 		report.Problems = append(report.Problems, err.Error())
 	}
 	countTasks(db, report)
+	version := db.Version()
+	report.SchemaVersion = &version
 	report.Sound = len(report.Problems) == 0
 	return report
 }
@@ -231,11 +238,17 @@ func explainOpenError(path string, err error) string {
 // countTasks adds the sweep and task counts the file records to the report. A record
 // that does not decode is left out of the counts; Check has reported it.
 func countTasks(db *store.DB, report *dbReport) {
-	var sweeps int
+	var sweeps, histories int
 	var total critsweepv1.SweepStatus
 	_ = db.View(func(tx *store.Tx) error {
 		return tx.ForEachSweep(func(s *critsweepv1.Sweep) error {
 			sweeps++
+			_ = tx.ForEachTask(s.GetId(), 0, func(t *critsweepv1.Task) error {
+				if h, err := tx.ProgressHistory(t.GetRef()); err == nil && len(h.GetPoints()) > 0 {
+					histories++
+				}
+				return nil
+			})
 			c, err := tx.Counts(s.GetId())
 			if err != nil {
 				return nil
@@ -249,7 +262,7 @@ func countTasks(db *store.DB, report *dbReport) {
 			return nil
 		})
 	})
-	report.Sweeps = &sweeps
+	report.Sweeps, report.ProgressHistories = &sweeps, &histories
 	report.Tasks, report.Pending, report.Leased = &total.Total, &total.Pending, &total.Leased
 	report.Done, report.Failed, report.Cancelled = &total.Done, &total.Failed, &total.Cancelled
 }
@@ -267,5 +280,12 @@ func writeDBReport(out io.Writer, r *dbReport) {
 	if r.Sweeps != nil {
 		fmt.Fprintf(out, "%d sweep(s), %d task(s): %d pending, %d leased, %d done, %d failed, %d cancelled\n",
 			*r.Sweeps, *r.Tasks, *r.Pending, *r.Leased, *r.Done, *r.Failed, *r.Cancelled)
+	}
+	if r.ProgressHistories != nil {
+		fmt.Fprintf(out, "%d task(s) with a training curve\n", *r.ProgressHistories)
+	}
+	if v := r.SchemaVersion; v != nil && *v < store.SchemaVersion {
+		fmt.Fprintf(out, "schema version %d: a coordinator (or submit, cancel) that opens it for writing migrates it to %d\n",
+			*v, store.SchemaVersion)
 	}
 }

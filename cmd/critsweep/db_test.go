@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,25 @@ func TestDBCheckSound(t *testing.T) {
 	}
 	if errOut != "" {
 		t.Errorf("db check of a sound file wrote to stderr: %q", errOut)
+	}
+}
+
+// TestDBCheckSchema1 checks a file that a critsweep of schema version 1 wrote: sound, at
+// version 1, with a note that opening it for writing migrates it.
+func TestDBCheckSchema1(t *testing.T) {
+	path := copyFile(t, filepath.Join("..", "..", "store", "testdata", "schema-v1.db"))
+	code, out, errOut := runCLI(t, "db", "check", path)
+	want := fmt.Sprintf("schema version 1: a coordinator (or submit, cancel) that opens it for writing migrates it to %d", store.SchemaVersion)
+	if code != 0 || !strings.Contains(out, path+": sound") || !strings.Contains(out, want) || !strings.Contains(out, "0 task(s) with a training curve") {
+		t.Errorf("db check of a version 1 file = (%d, %q, %q), want sound, no curves and %q", code, out, errOut, want)
+	}
+	code, out, _ = runCLI(t, "db", "check", path, "--json")
+	var got struct {
+		Sound         bool   `json:"sound"`
+		SchemaVersion uint64 `json:"schema_version"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || !got.Sound || got.SchemaVersion != 1 {
+		t.Errorf("db check --json = (%d, %q, %v), want sound with schema_version 1", code, out, err)
 	}
 }
 
@@ -214,7 +234,7 @@ func TestDBCheckUnreadable(t *testing.T) {
 			})
 			return file
 		},
-		want: []string{"schema version 2", "upgrade critsweep"},
+		want: []string{fmt.Sprintf("schema version %d", store.SchemaVersion+1), "upgrade critsweep"},
 	}, {
 		name: "another program's bbolt file",
 		file: func(t *testing.T) string {

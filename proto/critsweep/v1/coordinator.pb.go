@@ -532,6 +532,65 @@ func (x *Progress) GetSeconds() float64 {
 	return 0
 }
 
+// ProgressHistory is a task's training curve as its heartbeats reported it: points in
+// increasing step, at most a bound the store sets. When the bound is reached every other
+// point is dropped (the first and the latest stay) and stride grows, so that the kept
+// points stay evenly spread over the whole run; the latest point is always the last
+// reported. A heartbeat whose step is below the last point's (a lease that started over
+// from an earlier checkpoint) drops the points from its step on.
+type ProgressHistory struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Points []*Progress            `protobuf:"bytes,1,rep,name=points,proto3" json:"points,omitempty"`
+	// stride is the least step distance between two kept points (the latest point aside).
+	Stride        uint64 `protobuf:"varint,2,opt,name=stride,proto3" json:"stride,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProgressHistory) Reset() {
+	*x = ProgressHistory{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProgressHistory) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProgressHistory) ProtoMessage() {}
+
+func (x *ProgressHistory) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProgressHistory.ProtoReflect.Descriptor instead.
+func (*ProgressHistory) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ProgressHistory) GetPoints() []*Progress {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+func (x *ProgressHistory) GetStride() uint64 {
+	if x != nil {
+		return x.Stride
+	}
+	return 0
+}
+
 // Task is the stored record of one task.
 type Task struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -555,7 +614,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[6]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +626,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[6]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +639,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{6}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Task) GetRef() *TaskRef {
@@ -671,7 +730,7 @@ type Sweep struct {
 
 func (x *Sweep) Reset() {
 	*x = Sweep{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[7]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +742,7 @@ func (x *Sweep) String() string {
 func (*Sweep) ProtoMessage() {}
 
 func (x *Sweep) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[7]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +755,7 @@ func (x *Sweep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sweep.ProtoReflect.Descriptor instead.
 func (*Sweep) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{7}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Sweep) GetId() string {
@@ -760,7 +819,7 @@ type SweepStatus struct {
 
 func (x *SweepStatus) Reset() {
 	*x = SweepStatus{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[8]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +831,7 @@ func (x *SweepStatus) String() string {
 func (*SweepStatus) ProtoMessage() {}
 
 func (x *SweepStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[8]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +844,7 @@ func (x *SweepStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SweepStatus.ProtoReflect.Descriptor instead.
 func (*SweepStatus) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{8}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SweepStatus) GetSweepId() string {
@@ -865,7 +924,7 @@ type TaskResult struct {
 
 func (x *TaskResult) Reset() {
 	*x = TaskResult{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[9]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +936,7 @@ func (x *TaskResult) String() string {
 func (*TaskResult) ProtoMessage() {}
 
 func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[9]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +949,7 @@ func (x *TaskResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
 func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{9}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TaskResult) GetRef() *TaskRef {
@@ -937,7 +996,7 @@ type SubmitSweepRequest struct {
 
 func (x *SubmitSweepRequest) Reset() {
 	*x = SubmitSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[10]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +1008,7 @@ func (x *SubmitSweepRequest) String() string {
 func (*SubmitSweepRequest) ProtoMessage() {}
 
 func (x *SubmitSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[10]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -962,7 +1021,7 @@ func (x *SubmitSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitSweepRequest.ProtoReflect.Descriptor instead.
 func (*SubmitSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{10}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SubmitSweepRequest) GetSpec() *SweepSpec {
@@ -982,7 +1041,7 @@ type SubmitSweepResponse struct {
 
 func (x *SubmitSweepResponse) Reset() {
 	*x = SubmitSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[11]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +1053,7 @@ func (x *SubmitSweepResponse) String() string {
 func (*SubmitSweepResponse) ProtoMessage() {}
 
 func (x *SubmitSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[11]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1066,7 @@ func (x *SubmitSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitSweepResponse.ProtoReflect.Descriptor instead.
 func (*SubmitSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{11}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SubmitSweepResponse) GetSweepId() string {
@@ -1033,7 +1092,7 @@ type GetSweepRequest struct {
 
 func (x *GetSweepRequest) Reset() {
 	*x = GetSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[12]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1104,7 @@ func (x *GetSweepRequest) String() string {
 func (*GetSweepRequest) ProtoMessage() {}
 
 func (x *GetSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[12]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1117,7 @@ func (x *GetSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSweepRequest.ProtoReflect.Descriptor instead.
 func (*GetSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{12}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetSweepRequest) GetSweepId() string {
@@ -1078,7 +1137,7 @@ type GetSweepResponse struct {
 
 func (x *GetSweepResponse) Reset() {
 	*x = GetSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[13]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1149,7 @@ func (x *GetSweepResponse) String() string {
 func (*GetSweepResponse) ProtoMessage() {}
 
 func (x *GetSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[13]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1162,7 @@ func (x *GetSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSweepResponse.ProtoReflect.Descriptor instead.
 func (*GetSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{13}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetSweepResponse) GetSweep() *Sweep {
@@ -1128,7 +1187,7 @@ type ListSweepsRequest struct {
 
 func (x *ListSweepsRequest) Reset() {
 	*x = ListSweepsRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[14]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1140,7 +1199,7 @@ func (x *ListSweepsRequest) String() string {
 func (*ListSweepsRequest) ProtoMessage() {}
 
 func (x *ListSweepsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[14]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1153,7 +1212,7 @@ func (x *ListSweepsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSweepsRequest.ProtoReflect.Descriptor instead.
 func (*ListSweepsRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{14}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{15}
 }
 
 type ListSweepsResponse struct {
@@ -1165,7 +1224,7 @@ type ListSweepsResponse struct {
 
 func (x *ListSweepsResponse) Reset() {
 	*x = ListSweepsResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[15]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1236,7 @@ func (x *ListSweepsResponse) String() string {
 func (*ListSweepsResponse) ProtoMessage() {}
 
 func (x *ListSweepsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[15]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1249,7 @@ func (x *ListSweepsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSweepsResponse.ProtoReflect.Descriptor instead.
 func (*ListSweepsResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{15}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListSweepsResponse) GetSweeps() []*SweepStatus {
@@ -1209,7 +1268,7 @@ type WatchSweepRequest struct {
 
 func (x *WatchSweepRequest) Reset() {
 	*x = WatchSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[16]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1280,7 @@ func (x *WatchSweepRequest) String() string {
 func (*WatchSweepRequest) ProtoMessage() {}
 
 func (x *WatchSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[16]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1293,7 @@ func (x *WatchSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSweepRequest.ProtoReflect.Descriptor instead.
 func (*WatchSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{16}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchSweepRequest) GetSweepId() string {
@@ -1258,7 +1317,7 @@ type QueryResultsRequest struct {
 
 func (x *QueryResultsRequest) Reset() {
 	*x = QueryResultsRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[17]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1329,7 @@ func (x *QueryResultsRequest) String() string {
 func (*QueryResultsRequest) ProtoMessage() {}
 
 func (x *QueryResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[17]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1342,7 @@ func (x *QueryResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryResultsRequest.ProtoReflect.Descriptor instead.
 func (*QueryResultsRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{17}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *QueryResultsRequest) GetSweepId() string {
@@ -1318,7 +1377,7 @@ type QueryResultsResponse struct {
 
 func (x *QueryResultsResponse) Reset() {
 	*x = QueryResultsResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1389,7 @@ func (x *QueryResultsResponse) String() string {
 func (*QueryResultsResponse) ProtoMessage() {}
 
 func (x *QueryResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1402,7 @@ func (x *QueryResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryResultsResponse.ProtoReflect.Descriptor instead.
 func (*QueryResultsResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *QueryResultsResponse) GetResults() []*TaskResult {
@@ -1369,7 +1428,7 @@ type CancelSweepRequest struct {
 
 func (x *CancelSweepRequest) Reset() {
 	*x = CancelSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1440,7 @@ func (x *CancelSweepRequest) String() string {
 func (*CancelSweepRequest) ProtoMessage() {}
 
 func (x *CancelSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1453,7 @@ func (x *CancelSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSweepRequest.ProtoReflect.Descriptor instead.
 func (*CancelSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CancelSweepRequest) GetSweepId() string {
@@ -1413,7 +1472,7 @@ type CancelSweepResponse struct {
 
 func (x *CancelSweepResponse) Reset() {
 	*x = CancelSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1484,7 @@ func (x *CancelSweepResponse) String() string {
 func (*CancelSweepResponse) ProtoMessage() {}
 
 func (x *CancelSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +1497,7 @@ func (x *CancelSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSweepResponse.ProtoReflect.Descriptor instead.
 func (*CancelSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CancelSweepResponse) GetStatus() *SweepStatus {
@@ -1460,7 +1519,7 @@ type ExtendSweepRequest struct {
 
 func (x *ExtendSweepRequest) Reset() {
 	*x = ExtendSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1531,7 @@ func (x *ExtendSweepRequest) String() string {
 func (*ExtendSweepRequest) ProtoMessage() {}
 
 func (x *ExtendSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1544,7 @@ func (x *ExtendSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendSweepRequest.ProtoReflect.Descriptor instead.
 func (*ExtendSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExtendSweepRequest) GetSweepId() string {
@@ -1512,7 +1571,7 @@ type ExtendSweepResponse struct {
 
 func (x *ExtendSweepResponse) Reset() {
 	*x = ExtendSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1524,7 +1583,7 @@ func (x *ExtendSweepResponse) String() string {
 func (*ExtendSweepResponse) ProtoMessage() {}
 
 func (x *ExtendSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1596,7 @@ func (x *ExtendSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendSweepResponse.ProtoReflect.Descriptor instead.
 func (*ExtendSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExtendSweepResponse) GetAdded() uint32 {
@@ -1563,7 +1622,7 @@ type LeaseTaskRequest struct {
 
 func (x *LeaseTaskRequest) Reset() {
 	*x = LeaseTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1634,7 @@ func (x *LeaseTaskRequest) String() string {
 func (*LeaseTaskRequest) ProtoMessage() {}
 
 func (x *LeaseTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1647,7 @@ func (x *LeaseTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTaskRequest.ProtoReflect.Descriptor instead.
 func (*LeaseTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *LeaseTaskRequest) GetWorker() string {
@@ -1616,7 +1675,7 @@ type LeaseTaskResponse struct {
 
 func (x *LeaseTaskResponse) Reset() {
 	*x = LeaseTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1628,7 +1687,7 @@ func (x *LeaseTaskResponse) String() string {
 func (*LeaseTaskResponse) ProtoMessage() {}
 
 func (x *LeaseTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1641,7 +1700,7 @@ func (x *LeaseTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTaskResponse.ProtoReflect.Descriptor instead.
 func (*LeaseTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LeaseTaskResponse) GetRef() *TaskRef {
@@ -1704,7 +1763,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1775,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +1788,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *HeartbeatRequest) GetRef() *TaskRef {
@@ -1764,7 +1823,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1835,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1848,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HeartbeatResponse) GetExpires() *timestamppb.Timestamp {
@@ -1821,7 +1880,7 @@ type CheckpointChunk struct {
 
 func (x *CheckpointChunk) Reset() {
 	*x = CheckpointChunk{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +1892,7 @@ func (x *CheckpointChunk) String() string {
 func (*CheckpointChunk) ProtoMessage() {}
 
 func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +1905,7 @@ func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
 func (*CheckpointChunk) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CheckpointChunk) GetRef() *TaskRef {
@@ -1893,7 +1952,7 @@ type UploadCheckpointResponse struct {
 
 func (x *UploadCheckpointResponse) Reset() {
 	*x = UploadCheckpointResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +1964,7 @@ func (x *UploadCheckpointResponse) String() string {
 func (*UploadCheckpointResponse) ProtoMessage() {}
 
 func (x *UploadCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +1977,7 @@ func (x *UploadCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*UploadCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UploadCheckpointResponse) GetBytes() uint64 {
@@ -1939,7 +1998,7 @@ type CompleteTaskRequest struct {
 
 func (x *CompleteTaskRequest) Reset() {
 	*x = CompleteTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1951,7 +2010,7 @@ func (x *CompleteTaskRequest) String() string {
 func (*CompleteTaskRequest) ProtoMessage() {}
 
 func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1964,7 +2023,7 @@ func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
 func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CompleteTaskRequest) GetRef() *TaskRef {
@@ -1996,7 +2055,7 @@ type CompleteTaskResponse struct {
 
 func (x *CompleteTaskResponse) Reset() {
 	*x = CompleteTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2008,7 +2067,7 @@ func (x *CompleteTaskResponse) String() string {
 func (*CompleteTaskResponse) ProtoMessage() {}
 
 func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2021,7 +2080,7 @@ func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskResponse.ProtoReflect.Descriptor instead.
 func (*CompleteTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
 }
 
 type FailTaskRequest struct {
@@ -2037,7 +2096,7 @@ type FailTaskRequest struct {
 
 func (x *FailTaskRequest) Reset() {
 	*x = FailTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2108,7 @@ func (x *FailTaskRequest) String() string {
 func (*FailTaskRequest) ProtoMessage() {}
 
 func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2121,7 @@ func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailTaskRequest.ProtoReflect.Descriptor instead.
 func (*FailTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *FailTaskRequest) GetRef() *TaskRef {
@@ -2101,7 +2160,7 @@ type FailTaskResponse struct {
 
 func (x *FailTaskResponse) Reset() {
 	*x = FailTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2172,7 @@ func (x *FailTaskResponse) String() string {
 func (*FailTaskResponse) ProtoMessage() {}
 
 func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2185,7 @@ func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailTaskResponse.ProtoReflect.Descriptor instead.
 func (*FailTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
 }
 
 var File_critsweep_v1_coordinator_proto protoreflect.FileDescriptor
@@ -2168,7 +2227,10 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"totalSteps\x12\x12\n" +
 	"\x04loss\x18\x03 \x01(\x01R\x04loss\x12+\n" +
 	"\x12ln_lambda_per_site\x18\x04 \x01(\x01R\x0flnLambdaPerSite\x12\x18\n" +
-	"\aseconds\x18\x05 \x01(\x01R\aseconds\"\x8e\x03\n" +
+	"\aseconds\x18\x05 \x01(\x01R\aseconds\"Y\n" +
+	"\x0fProgressHistory\x12.\n" +
+	"\x06points\x18\x01 \x03(\v2\x16.critsweep.v1.ProgressR\x06points\x12\x16\n" +
+	"\x06stride\x18\x02 \x01(\x04R\x06stride\"\x8e\x03\n" +
 	"\x04Task\x12'\n" +
 	"\x03ref\x18\x01 \x01(\v2\x15.critsweep.v1.TaskRefR\x03ref\x12*\n" +
 	"\x04spec\x18\x02 \x01(\v2\x16.critsweep.v1.TaskSpecR\x04spec\x12-\n" +
@@ -2315,7 +2377,7 @@ func file_critsweep_v1_coordinator_proto_rawDescGZIP() []byte {
 }
 
 var file_critsweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_critsweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_critsweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_critsweep_v1_coordinator_proto_goTypes = []any{
 	(TaskState)(0),                   // 0: critsweep.v1.TaskState
 	(*Axis)(nil),                     // 1: critsweep.v1.Axis
@@ -2324,110 +2386,112 @@ var file_critsweep_v1_coordinator_proto_goTypes = []any{
 	(*TaskSpec)(nil),                 // 4: critsweep.v1.TaskSpec
 	(*TaskRef)(nil),                  // 5: critsweep.v1.TaskRef
 	(*Progress)(nil),                 // 6: critsweep.v1.Progress
-	(*Task)(nil),                     // 7: critsweep.v1.Task
-	(*Sweep)(nil),                    // 8: critsweep.v1.Sweep
-	(*SweepStatus)(nil),              // 9: critsweep.v1.SweepStatus
-	(*TaskResult)(nil),               // 10: critsweep.v1.TaskResult
-	(*SubmitSweepRequest)(nil),       // 11: critsweep.v1.SubmitSweepRequest
-	(*SubmitSweepResponse)(nil),      // 12: critsweep.v1.SubmitSweepResponse
-	(*GetSweepRequest)(nil),          // 13: critsweep.v1.GetSweepRequest
-	(*GetSweepResponse)(nil),         // 14: critsweep.v1.GetSweepResponse
-	(*ListSweepsRequest)(nil),        // 15: critsweep.v1.ListSweepsRequest
-	(*ListSweepsResponse)(nil),       // 16: critsweep.v1.ListSweepsResponse
-	(*WatchSweepRequest)(nil),        // 17: critsweep.v1.WatchSweepRequest
-	(*QueryResultsRequest)(nil),      // 18: critsweep.v1.QueryResultsRequest
-	(*QueryResultsResponse)(nil),     // 19: critsweep.v1.QueryResultsResponse
-	(*CancelSweepRequest)(nil),       // 20: critsweep.v1.CancelSweepRequest
-	(*CancelSweepResponse)(nil),      // 21: critsweep.v1.CancelSweepResponse
-	(*ExtendSweepRequest)(nil),       // 22: critsweep.v1.ExtendSweepRequest
-	(*ExtendSweepResponse)(nil),      // 23: critsweep.v1.ExtendSweepResponse
-	(*LeaseTaskRequest)(nil),         // 24: critsweep.v1.LeaseTaskRequest
-	(*LeaseTaskResponse)(nil),        // 25: critsweep.v1.LeaseTaskResponse
-	(*HeartbeatRequest)(nil),         // 26: critsweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),        // 27: critsweep.v1.HeartbeatResponse
-	(*CheckpointChunk)(nil),          // 28: critsweep.v1.CheckpointChunk
-	(*UploadCheckpointResponse)(nil), // 29: critsweep.v1.UploadCheckpointResponse
-	(*CompleteTaskRequest)(nil),      // 30: critsweep.v1.CompleteTaskRequest
-	(*CompleteTaskResponse)(nil),     // 31: critsweep.v1.CompleteTaskResponse
-	(*FailTaskRequest)(nil),          // 32: critsweep.v1.FailTaskRequest
-	(*FailTaskResponse)(nil),         // 33: critsweep.v1.FailTaskResponse
-	(*ModelSpec)(nil),                // 34: critsweep.v1.ModelSpec
-	(*NetworkSpec)(nil),              // 35: critsweep.v1.NetworkSpec
-	(*TrainingSpec)(nil),             // 36: critsweep.v1.TrainingSpec
-	(*timestamppb.Timestamp)(nil),    // 37: google.protobuf.Timestamp
-	(*Result)(nil),                   // 38: critsweep.v1.Result
-	(*Checkpoint)(nil),               // 39: critsweep.v1.Checkpoint
-	(*durationpb.Duration)(nil),      // 40: google.protobuf.Duration
+	(*ProgressHistory)(nil),          // 7: critsweep.v1.ProgressHistory
+	(*Task)(nil),                     // 8: critsweep.v1.Task
+	(*Sweep)(nil),                    // 9: critsweep.v1.Sweep
+	(*SweepStatus)(nil),              // 10: critsweep.v1.SweepStatus
+	(*TaskResult)(nil),               // 11: critsweep.v1.TaskResult
+	(*SubmitSweepRequest)(nil),       // 12: critsweep.v1.SubmitSweepRequest
+	(*SubmitSweepResponse)(nil),      // 13: critsweep.v1.SubmitSweepResponse
+	(*GetSweepRequest)(nil),          // 14: critsweep.v1.GetSweepRequest
+	(*GetSweepResponse)(nil),         // 15: critsweep.v1.GetSweepResponse
+	(*ListSweepsRequest)(nil),        // 16: critsweep.v1.ListSweepsRequest
+	(*ListSweepsResponse)(nil),       // 17: critsweep.v1.ListSweepsResponse
+	(*WatchSweepRequest)(nil),        // 18: critsweep.v1.WatchSweepRequest
+	(*QueryResultsRequest)(nil),      // 19: critsweep.v1.QueryResultsRequest
+	(*QueryResultsResponse)(nil),     // 20: critsweep.v1.QueryResultsResponse
+	(*CancelSweepRequest)(nil),       // 21: critsweep.v1.CancelSweepRequest
+	(*CancelSweepResponse)(nil),      // 22: critsweep.v1.CancelSweepResponse
+	(*ExtendSweepRequest)(nil),       // 23: critsweep.v1.ExtendSweepRequest
+	(*ExtendSweepResponse)(nil),      // 24: critsweep.v1.ExtendSweepResponse
+	(*LeaseTaskRequest)(nil),         // 25: critsweep.v1.LeaseTaskRequest
+	(*LeaseTaskResponse)(nil),        // 26: critsweep.v1.LeaseTaskResponse
+	(*HeartbeatRequest)(nil),         // 27: critsweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),        // 28: critsweep.v1.HeartbeatResponse
+	(*CheckpointChunk)(nil),          // 29: critsweep.v1.CheckpointChunk
+	(*UploadCheckpointResponse)(nil), // 30: critsweep.v1.UploadCheckpointResponse
+	(*CompleteTaskRequest)(nil),      // 31: critsweep.v1.CompleteTaskRequest
+	(*CompleteTaskResponse)(nil),     // 32: critsweep.v1.CompleteTaskResponse
+	(*FailTaskRequest)(nil),          // 33: critsweep.v1.FailTaskRequest
+	(*FailTaskResponse)(nil),         // 34: critsweep.v1.FailTaskResponse
+	(*ModelSpec)(nil),                // 35: critsweep.v1.ModelSpec
+	(*NetworkSpec)(nil),              // 36: critsweep.v1.NetworkSpec
+	(*TrainingSpec)(nil),             // 37: critsweep.v1.TrainingSpec
+	(*timestamppb.Timestamp)(nil),    // 38: google.protobuf.Timestamp
+	(*Result)(nil),                   // 39: critsweep.v1.Result
+	(*Checkpoint)(nil),               // 40: critsweep.v1.Checkpoint
+	(*durationpb.Duration)(nil),      // 41: google.protobuf.Duration
 }
 var file_critsweep_v1_coordinator_proto_depIdxs = []int32{
 	1,  // 0: critsweep.v1.Grid.beta:type_name -> critsweep.v1.Axis
-	34, // 1: critsweep.v1.SweepSpec.model:type_name -> critsweep.v1.ModelSpec
+	35, // 1: critsweep.v1.SweepSpec.model:type_name -> critsweep.v1.ModelSpec
 	2,  // 2: critsweep.v1.SweepSpec.grid:type_name -> critsweep.v1.Grid
-	35, // 3: critsweep.v1.SweepSpec.network:type_name -> critsweep.v1.NetworkSpec
-	36, // 4: critsweep.v1.SweepSpec.training:type_name -> critsweep.v1.TrainingSpec
-	34, // 5: critsweep.v1.TaskSpec.model:type_name -> critsweep.v1.ModelSpec
-	35, // 6: critsweep.v1.TaskSpec.network:type_name -> critsweep.v1.NetworkSpec
-	36, // 7: critsweep.v1.TaskSpec.training:type_name -> critsweep.v1.TrainingSpec
-	5,  // 8: critsweep.v1.Task.ref:type_name -> critsweep.v1.TaskRef
-	4,  // 9: critsweep.v1.Task.spec:type_name -> critsweep.v1.TaskSpec
-	0,  // 10: critsweep.v1.Task.state:type_name -> critsweep.v1.TaskState
-	37, // 11: critsweep.v1.Task.lease_expires:type_name -> google.protobuf.Timestamp
-	6,  // 12: critsweep.v1.Task.progress:type_name -> critsweep.v1.Progress
-	3,  // 13: critsweep.v1.Sweep.spec:type_name -> critsweep.v1.SweepSpec
-	37, // 14: critsweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
-	2,  // 15: critsweep.v1.Sweep.extensions:type_name -> critsweep.v1.Grid
-	5,  // 16: critsweep.v1.TaskResult.ref:type_name -> critsweep.v1.TaskRef
-	4,  // 17: critsweep.v1.TaskResult.spec:type_name -> critsweep.v1.TaskSpec
-	38, // 18: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
-	3,  // 19: critsweep.v1.SubmitSweepRequest.spec:type_name -> critsweep.v1.SweepSpec
-	8,  // 20: critsweep.v1.GetSweepResponse.sweep:type_name -> critsweep.v1.Sweep
-	9,  // 21: critsweep.v1.GetSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	9,  // 22: critsweep.v1.ListSweepsResponse.sweeps:type_name -> critsweep.v1.SweepStatus
-	10, // 23: critsweep.v1.QueryResultsResponse.results:type_name -> critsweep.v1.TaskResult
-	9,  // 24: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	2,  // 25: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
-	9,  // 26: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	5,  // 27: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
-	4,  // 28: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
-	37, // 29: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
-	39, // 30: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
-	40, // 31: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
-	5,  // 32: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
-	6,  // 33: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
-	37, // 34: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
-	5,  // 35: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
-	5,  // 36: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	38, // 37: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
-	5,  // 38: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	11, // 39: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
-	13, // 40: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
-	15, // 41: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
-	17, // 42: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
-	18, // 43: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
-	20, // 44: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
-	22, // 45: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
-	24, // 46: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
-	26, // 47: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
-	28, // 48: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
-	30, // 49: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
-	32, // 50: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
-	12, // 51: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
-	14, // 52: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
-	16, // 53: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
-	9,  // 54: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
-	19, // 55: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
-	21, // 56: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
-	23, // 57: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
-	25, // 58: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
-	27, // 59: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
-	29, // 60: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
-	31, // 61: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
-	33, // 62: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
-	51, // [51:63] is the sub-list for method output_type
-	39, // [39:51] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	36, // 3: critsweep.v1.SweepSpec.network:type_name -> critsweep.v1.NetworkSpec
+	37, // 4: critsweep.v1.SweepSpec.training:type_name -> critsweep.v1.TrainingSpec
+	35, // 5: critsweep.v1.TaskSpec.model:type_name -> critsweep.v1.ModelSpec
+	36, // 6: critsweep.v1.TaskSpec.network:type_name -> critsweep.v1.NetworkSpec
+	37, // 7: critsweep.v1.TaskSpec.training:type_name -> critsweep.v1.TrainingSpec
+	6,  // 8: critsweep.v1.ProgressHistory.points:type_name -> critsweep.v1.Progress
+	5,  // 9: critsweep.v1.Task.ref:type_name -> critsweep.v1.TaskRef
+	4,  // 10: critsweep.v1.Task.spec:type_name -> critsweep.v1.TaskSpec
+	0,  // 11: critsweep.v1.Task.state:type_name -> critsweep.v1.TaskState
+	38, // 12: critsweep.v1.Task.lease_expires:type_name -> google.protobuf.Timestamp
+	6,  // 13: critsweep.v1.Task.progress:type_name -> critsweep.v1.Progress
+	3,  // 14: critsweep.v1.Sweep.spec:type_name -> critsweep.v1.SweepSpec
+	38, // 15: critsweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	2,  // 16: critsweep.v1.Sweep.extensions:type_name -> critsweep.v1.Grid
+	5,  // 17: critsweep.v1.TaskResult.ref:type_name -> critsweep.v1.TaskRef
+	4,  // 18: critsweep.v1.TaskResult.spec:type_name -> critsweep.v1.TaskSpec
+	39, // 19: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
+	3,  // 20: critsweep.v1.SubmitSweepRequest.spec:type_name -> critsweep.v1.SweepSpec
+	9,  // 21: critsweep.v1.GetSweepResponse.sweep:type_name -> critsweep.v1.Sweep
+	10, // 22: critsweep.v1.GetSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	10, // 23: critsweep.v1.ListSweepsResponse.sweeps:type_name -> critsweep.v1.SweepStatus
+	11, // 24: critsweep.v1.QueryResultsResponse.results:type_name -> critsweep.v1.TaskResult
+	10, // 25: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	2,  // 26: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
+	10, // 27: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	5,  // 28: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
+	4,  // 29: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
+	38, // 30: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
+	40, // 31: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
+	41, // 32: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
+	5,  // 33: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
+	6,  // 34: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
+	38, // 35: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
+	5,  // 36: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
+	5,  // 37: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	39, // 38: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
+	5,  // 39: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	12, // 40: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
+	14, // 41: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
+	16, // 42: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
+	18, // 43: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
+	19, // 44: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
+	21, // 45: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
+	23, // 46: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
+	25, // 47: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
+	27, // 48: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
+	29, // 49: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
+	31, // 50: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
+	33, // 51: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
+	13, // 52: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
+	15, // 53: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
+	17, // 54: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
+	10, // 55: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
+	20, // 56: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
+	22, // 57: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
+	24, // 58: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
+	26, // 59: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
+	28, // 60: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
+	30, // 61: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
+	32, // 62: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
+	34, // 63: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
+	52, // [52:64] is the sub-list for method output_type
+	40, // [40:52] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_critsweep_v1_coordinator_proto_init() }
@@ -2442,7 +2506,7 @@ func file_critsweep_v1_coordinator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_critsweep_v1_coordinator_proto_rawDesc), len(file_critsweep_v1_coordinator_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
