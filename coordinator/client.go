@@ -143,6 +143,24 @@ func (c *Client) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSweepRe
 	return resp, fromStatus(err)
 }
 
+// GetTask calls Coordinator.GetTask on the server.
+func (c *Client) GetTask(ctx context.Context, req *critsweepv1.GetTaskRequest) (*critsweepv1.GetTaskResponse, error) {
+	resp, err := c.rpc.GetTask(ctx, req)
+	return resp, fromStatus(err)
+}
+
+// ListTasks calls Coordinator.ListTasks on the server.
+func (c *Client) ListTasks(ctx context.Context, req *critsweepv1.ListTasksRequest) (*critsweepv1.ListTasksResponse, error) {
+	resp, err := c.rpc.ListTasks(ctx, req)
+	return resp, fromStatus(err)
+}
+
+// ListWorkers calls Coordinator.ListWorkers on the server.
+func (c *Client) ListWorkers(ctx context.Context, req *critsweepv1.ListWorkersRequest) (*critsweepv1.ListWorkersResponse, error) {
+	resp, err := c.rpc.ListWorkers(ctx, req)
+	return resp, fromStatus(err)
+}
+
 // LeaseTask calls Coordinator.LeaseTask on the server.
 func (c *Client) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskRequest) (*critsweepv1.LeaseTaskResponse, error) {
 	resp, err := c.rpc.LeaseTask(ctx, req)

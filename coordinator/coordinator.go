@@ -100,6 +100,8 @@ type Coordinator struct {
 	attempts map[string]uint32        // max attempts of each sweep
 	changed  map[string]chan struct{} // closed when a sweep's status changes
 	rates    map[string]*completionRate
+	workers  *workerSet
+	feed     *changeFeed
 	closed   chan struct{}
 	closeErr sync.Once
 }
@@ -152,6 +154,8 @@ func New(db *store.DB, clock Clock, o *Options) (*Coordinator, error) {
 		attempts: map[string]uint32{},
 		changed:  map[string]chan struct{}{},
 		rates:    map[string]*completionRate{},
+		workers:  newWorkerSet(),
+		feed:     newChangeFeed(),
 		closed:   make(chan struct{}),
 	}
 	err := db.View(func(tx *store.Tx) error {
@@ -240,12 +244,13 @@ func (c *Coordinator) policyOf(sweepID string) policy {
 	return policy{leaseDuration: c.opts.LeaseDuration, maxAttempts: a}
 }
 
-// notifyLocked wakes the watchers of a sweep. The caller holds c.mu.
+// notifyLocked wakes the watchers of a sweep whose status changed. The caller holds c.mu.
 func (c *Coordinator) notifyLocked(sweepID string) {
 	if ch, ok := c.changed[sweepID]; ok {
 		close(ch)
 		delete(c.changed, sweepID)
 	}
+	c.feed.sweep(sweepID)
 }
 
 // changes returns a channel closed at the sweep's next change.

@@ -18,6 +18,12 @@
 //     *Coordinator and *Client implement API (Sweeps for clients, Leases for workers),
 //     with the same errors, so a worker or the CLI runs against either.
 //
+// Besides leases, it keeps for views what it learns as it goes: each task's training
+// curve in the store (GetTask; heartbeats append to it), the workers that called since it
+// started (ListWorkers: slots, leases held, last heartbeat, throughput; in memory only),
+// and a change feed (Changed) that says which sweeps changed since a generation, so that
+// a dashboard fetches again only what moved.
+//
 // With Options.Metrics (a prometheus.Registerer) the coordinator exports its series, the
 // Metric… constants: tasks by state per sweep (read from the store at each scrape),
 // leases granted, expired and released, the latency of LeaseTask, checkpoints,

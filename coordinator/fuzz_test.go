@@ -45,6 +45,9 @@ const (
 	fuzzUploadStream // Server.UploadCheckpoint with the message as its one or two chunks
 	fuzzComplete
 	fuzzFail
+	fuzzGetTask
+	fuzzListTasks
+	fuzzListWorkers
 	fuzzMethods
 )
 
@@ -307,6 +310,21 @@ func (fx *fuzzFixture) call(m int, flags uint8, msg []byte) (func() error, bool)
 		ok := decode(req)
 		fx.steer(flags, &req.Ref, &req.Epoch)
 		return func() error { _, err := s.FailTask(ctx, req); return err }, ok
+	case fuzzGetTask:
+		req := new(critsweepv1.GetTaskRequest)
+		ok := decode(req)
+		fx.steer(flags, &req.Ref, nil)
+		return func() error { _, err := s.GetTask(ctx, req); return err }, ok
+	case fuzzListTasks:
+		req := new(critsweepv1.ListTasksRequest)
+		ok := decode(req)
+		if flags&fuzzRealSweep != 0 {
+			req.SweepId = fx.id
+		}
+		return func() error { _, err := s.ListTasks(ctx, req); return err }, ok
+	case fuzzListWorkers:
+		req := new(critsweepv1.ListWorkersRequest)
+		return func() error { _, err := s.ListWorkers(ctx, req); return err }, decode(req)
 	}
 	panic("unknown fuzz method")
 }
@@ -360,6 +378,9 @@ func addFuzzHandlerSeeds(f *testing.F) {
 		fuzzUploadStream: &critsweepv1.CheckpointChunk{Ref: ref(1), Epoch: 1, Step: 4, Size: uint64(len(cp)), Data: cp},
 		fuzzComplete:     &critsweepv1.CompleteTaskRequest{Ref: ref(0), Epoch: 1, Result: &critsweepv1.Result{Steps: 10, FinalLoss: 0.5}},
 		fuzzFail:         &critsweepv1.FailTaskRequest{Ref: ref(1), Epoch: 1, Reason: "boom"},
+		fuzzGetTask:      &critsweepv1.GetTaskRequest{Ref: ref(2)},
+		fuzzListTasks:    &critsweepv1.ListTasksRequest{SweepId: "fuzz-1", States: []critsweepv1.TaskState{critsweepv1.TaskState_TASK_STATE_LEASED}, PageSize: 1},
+		fuzzListWorkers:  &critsweepv1.ListWorkersRequest{},
 	}
 	for m := range fuzzMethods {
 		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(seeds[m])

@@ -24,6 +24,11 @@ func (c *Coordinator) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskR
 	}
 	started := time.Now()
 	now := c.clock.Now()
+	c.mu.Lock()
+	if _, isNew := c.workers.seen(req.GetWorker(), req.GetSlots(), now); isNew {
+		c.feed.workerSet()
+	}
+	c.mu.Unlock()
 	if _, err := c.expireDue(now); err != nil {
 		return nil, storeErr(err)
 	}
@@ -76,6 +81,8 @@ func (c *Coordinator) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskR
 		}
 		c.mu.Lock()
 		c.leases.set(k, task.GetEpoch(), task.GetLeaseExpires().AsTime().UnixNano())
+		c.workers.leased(req.GetWorker(), k, task.GetEpoch(), now)
+		c.feed.workerSet()
 		c.notifyLocked(k.sweep)
 		c.mu.Unlock()
 		c.stats.leaseAnswered(true, started)
@@ -142,6 +149,8 @@ func (c *Coordinator) expireDue(now time.Time) (int, error) {
 		if t.GetState() == pending {
 			c.queue.push(k)
 		}
+		c.workers.ended(k, t.GetEpoch(), endFailed, now)
+		c.feed.workerSet()
 		c.notifyLocked(k.sweep)
 		c.log.Warn("lease expired", "task", refString(t.GetRef()), "epoch", t.GetEpoch(),
 			"state", stateName(t.GetState()), "failures", len(t.GetFailures()))
@@ -151,7 +160,7 @@ func (c *Coordinator) expireDue(now time.Time) (int, error) {
 }
 
 // Heartbeat extends a live lease by Options.LeaseDuration and stores the worker's
-// progress. When the task's sweep was cancelled, it answers cancelled = true and the
+// progress, in the task and in its progress history (the training curve). When the task's sweep was cancelled, it answers cancelled = true and the
 // worker should stop. A stale epoch is refused with ErrStaleEpoch.
 func (c *Coordinator) Heartbeat(ctx context.Context, req *critsweepv1.HeartbeatRequest) (*critsweepv1.HeartbeatResponse, error) {
 	if err := c.checkOpen(ctx); err != nil {
@@ -164,6 +173,7 @@ func (c *Coordinator) Heartbeat(ctx context.Context, req *critsweepv1.HeartbeatR
 	p := c.policyOf(req.GetRef().GetSweepId())
 	var isCancelled bool
 	var expires *timestamppb.Timestamp
+	var slot string
 	err := c.updateTask(req.GetRef(), sharedCommit, func(tx *store.Tx, t *critsweepv1.Task) error {
 		var refused error
 		isCancelled, refused = heartbeat(t, req.GetEpoch(), req.GetProgress(), now, p)
@@ -171,15 +181,21 @@ func (c *Coordinator) Heartbeat(ctx context.Context, req *critsweepv1.HeartbeatR
 			expires = nil
 			return refuse(refused)
 		}
-		expires = t.GetLeaseExpires()
+		expires, slot = t.GetLeaseExpires(), t.GetWorker()
+		if err := tx.AppendProgress(t.GetRef(), req.GetProgress()); err != nil {
+			return err
+		}
 		return tx.PutTask(t)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if !isCancelled {
+		k := keyOf(req.GetRef())
 		c.mu.Lock()
-		c.leases.set(keyOf(req.GetRef()), req.GetEpoch(), expires.AsTime().UnixNano())
+		c.leases.set(k, req.GetEpoch(), expires.AsTime().UnixNano())
+		c.workers.heartbeat(slot, k, req.GetEpoch(), req.GetProgress(), now)
+		c.feed.sweep(k.sweep) // progress: no status change, so watchers sleep on
 		c.mu.Unlock()
 	}
 	return &critsweepv1.HeartbeatResponse{Expires: expires, Cancelled: isCancelled}, nil
@@ -204,10 +220,12 @@ func (c *Coordinator) UploadCheckpoint(ctx context.Context, ref *critsweepv1.Tas
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrCheckpointTooLarge, size, c.opts.MaxCheckpointBytes)
 	}
 	now := c.clock.Now()
+	var slot string
 	err := c.updateTask(ref, ownCommit, func(tx *store.Tx, t *critsweepv1.Task) error {
 		if err := acceptCheckpoint(t, epoch, cp.GetStep(), now); err != nil {
 			return refuse(err)
 		}
+		slot = t.GetWorker()
 		if err := tx.PutCheckpoint(ref, cp); err != nil {
 			return err
 		}
@@ -216,6 +234,9 @@ func (c *Coordinator) UploadCheckpoint(ctx context.Context, ref *critsweepv1.Tas
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	c.workers.seen(slot, 0, now)
+	c.mu.Unlock()
 	c.stats.checkpoint(size)
 	return &critsweepv1.UploadCheckpointResponse{Bytes: uint64(size)}, nil
 }
@@ -255,8 +276,10 @@ func (c *Coordinator) CompleteTask(ctx context.Context, req *critsweepv1.Complet
 		return nil, fmt.Errorf("%w: result is missing", ErrInvalidRequest)
 	}
 	var repeat bool
+	var slot string
 	err := c.updateTask(req.GetRef(), sharedCommit, func(tx *store.Tx, t *critsweepv1.Task) error {
 		var refused error
+		slot = t.GetWorker()
 		repeat, refused = complete(t, req.GetEpoch())
 		if refused != nil || repeat {
 			return refuse(refused)
@@ -277,6 +300,9 @@ func (c *Coordinator) CompleteTask(ctx context.Context, req *critsweepv1.Complet
 		now := c.clock.Now()
 		c.mu.Lock()
 		c.leases.remove(k, req.GetEpoch())
+		c.workers.seen(slot, 0, now)
+		c.workers.ended(k, req.GetEpoch(), endCompleted, now)
+		c.feed.workerSet()
 		r := c.rates[k.sweep]
 		if r == nil {
 			r = &completionRate{}
@@ -303,8 +329,9 @@ func (c *Coordinator) FailTask(ctx context.Context, req *critsweepv1.FailTaskReq
 	}
 	p := c.policyOf(req.GetRef().GetSweepId())
 	var task *critsweepv1.Task
+	var slot string
 	err := c.updateTask(req.GetRef(), sharedCommit, func(tx *store.Tx, t *critsweepv1.Task) error {
-		task = nil
+		task, slot = nil, t.GetWorker()
 		ended, err := fail(t, req.GetEpoch(), req.GetReason(), req.GetRelease(), p)
 		if err != nil || ended {
 			return refuse(err)
@@ -322,6 +349,14 @@ func (c *Coordinator) FailTask(ctx context.Context, req *critsweepv1.FailTaskReq
 		if task.GetState() == pending {
 			c.queue.push(k)
 		}
+		how := endFailed
+		if req.GetRelease() {
+			how = endReleased
+		}
+		now := c.clock.Now()
+		c.workers.seen(slot, 0, now)
+		c.workers.ended(k, task.GetEpoch(), how, now)
+		c.feed.workerSet()
 		c.notifyLocked(k.sweep)
 		c.mu.Unlock()
 		c.stats.ended(req.GetRelease())

@@ -331,7 +331,8 @@ func (h *harness) exec(name string, a *scriptArgs, words []string) (out string, 
 		return fmt.Sprintf("sweep %s: %d tasks", resp.GetSweepId(), resp.GetTasks()), true
 	case "lease":
 		worker, _ := a.str("worker")
-		resp, err := h.c.LeaseTask(ctx, &critsweepv1.LeaseTaskRequest{Worker: worker})
+		slots := a.uint("slots", 32, false, 0)
+		resp, err := h.c.LeaseTask(ctx, &critsweepv1.LeaseTaskRequest{Worker: worker, Slots: uint32(slots)})
 		if err != nil {
 			return errText(err), true
 		}
@@ -347,8 +348,9 @@ func (h *harness) exec(name string, a *scriptArgs, words []string) (out string, 
 	case "heartbeat":
 		ref, epoch := h.ref(a)
 		step := a.uint("step", 64, false, 0)
+		seconds := a.uint("seconds", 32, false, 0)
 		resp, err := h.c.Heartbeat(ctx, &critsweepv1.HeartbeatRequest{Ref: ref, Epoch: epoch,
-			Progress: &critsweepv1.Progress{Step: step}})
+			Progress: &critsweepv1.Progress{Step: step, Seconds: float64(seconds), Loss: 1 / float64(step+1)}})
 		if err != nil {
 			return errText(err), true
 		}
@@ -444,6 +446,52 @@ func (h *harness) exec(name string, a *scriptArgs, words []string) (out string, 
 		}
 		if len(all) == 0 {
 			return "no results", true
+		}
+		return b.String(), true
+	case "curve":
+		index := a.uint("task", 32, true, 0)
+		resp, err := h.c.GetTask(ctx, &critsweepv1.GetTaskRequest{Ref: &critsweepv1.TaskRef{SweepId: h.sweepArg(a), Index: uint32(index)}})
+		if err != nil {
+			return errText(err), true
+		}
+		var steps []string
+		for _, p := range resp.GetProgress().GetPoints() {
+			steps = append(steps, strconv.FormatUint(p.GetStep(), 10))
+		}
+		return fmt.Sprintf("%s steps=[%s] result=%t", stateName(resp.GetTask().GetState()), strings.Join(steps, " "),
+			resp.GetResult() != nil), true
+	case "failures":
+		resp, err := h.c.ListTasks(ctx, &critsweepv1.ListTasksRequest{SweepId: h.sweepArg(a), WithFailures: true})
+		if err != nil {
+			return errText(err), true
+		}
+		var b strings.Builder
+		for _, t := range resp.GetTasks() {
+			fmt.Fprintf(&b, "%d %s attempts=%d failures=%d\n", t.GetRef().GetIndex(), stateName(t.GetState()), t.GetAttempts(), len(t.GetFailures()))
+		}
+		if len(resp.GetTasks()) == 0 {
+			return "none", true
+		}
+		return b.String(), true
+	case "workers":
+		resp, err := h.c.ListWorkers(ctx, &critsweepv1.ListWorkersRequest{})
+		if err != nil {
+			return errText(err), true
+		}
+		var b strings.Builder
+		for _, w := range resp.GetWorkers() {
+			fmt.Fprintf(&b, "%s slots=%d connected=%t last_seen=%s completed=%d failed=%d steps/s=%g", w.GetName(), w.GetSlots(),
+				w.GetConnected(), h.rel(w.GetLastSeen().AsTime()), w.GetCompleted(), w.GetFailed(), w.GetStepsPerSecond())
+			if w.GetLastHeartbeat() != nil {
+				fmt.Fprintf(&b, " last_heartbeat=%s", h.rel(w.GetLastHeartbeat().AsTime()))
+			}
+			for _, t := range w.GetTasks() {
+				fmt.Fprintf(&b, "\n  %s holds %s epoch=%d step=%d", t.GetSlot(), refString(t.GetRef()), t.GetEpoch(), t.GetProgress().GetStep())
+			}
+			b.WriteString("\n")
+		}
+		if len(resp.GetWorkers()) == 0 {
+			return "none", true
 		}
 		return b.String(), true
 	case "restart":

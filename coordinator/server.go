@@ -208,6 +208,24 @@ func (s *Server) ExtendSweep(ctx context.Context, req *critsweepv1.ExtendSweepRe
 	return resp, s.toStatus(err)
 }
 
+// GetTask serves Coordinator.GetTask over gRPC.
+func (s *Server) GetTask(ctx context.Context, req *critsweepv1.GetTaskRequest) (*critsweepv1.GetTaskResponse, error) {
+	resp, err := s.c.GetTask(ctx, req)
+	return resp, s.toStatus(err)
+}
+
+// ListTasks serves Coordinator.ListTasks over gRPC.
+func (s *Server) ListTasks(ctx context.Context, req *critsweepv1.ListTasksRequest) (*critsweepv1.ListTasksResponse, error) {
+	resp, err := s.c.ListTasks(ctx, req)
+	return resp, s.toStatus(err)
+}
+
+// ListWorkers serves Coordinator.ListWorkers over gRPC.
+func (s *Server) ListWorkers(ctx context.Context, req *critsweepv1.ListWorkersRequest) (*critsweepv1.ListWorkersResponse, error) {
+	resp, err := s.c.ListWorkers(ctx, req)
+	return resp, s.toStatus(err)
+}
+
 // LeaseTask serves Coordinator.LeaseTask over gRPC.
 func (s *Server) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskRequest) (*critsweepv1.LeaseTaskResponse, error) {
 	resp, err := s.c.LeaseTask(ctx, req)

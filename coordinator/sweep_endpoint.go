@@ -215,24 +215,14 @@ func (c *Coordinator) QueryResults(ctx context.Context, req *critsweepv1.QueryRe
 	if err := c.checkOpen(ctx); err != nil {
 		return nil, err
 	}
-	size := int(req.GetPageSize())
-	switch {
-	case size == 0:
-		size = DefaultResultsPageSize
-	case size > MaxResultsPageSize:
-		size = MaxResultsPageSize
-	}
-	var from uint32
-	if tok := req.GetPageToken(); tok != "" {
-		n, err := strconv.ParseUint(tok, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("%w: page_token %q is not one this server gave", ErrInvalidRequest, tok)
-		}
-		from = uint32(n)
+	size := pageSize(req.GetPageSize(), DefaultResultsPageSize, MaxResultsPageSize)
+	from, err := indexToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
 	}
 	var resp critsweepv1.QueryResultsResponse
 	errPageFull := errors.New("page full")
-	err := c.db.View(func(tx *store.Tx) error {
+	err = c.db.View(func(tx *store.Tx) error {
 		if _, err := tx.Sweep(req.GetSweepId()); err != nil {
 			return err
 		}
@@ -315,6 +305,8 @@ func (c *Coordinator) CancelSweep(ctx context.Context, req *critsweepv1.CancelSw
 	c.queue.removeSweep(id)
 	for _, t := range ended {
 		c.leases.remove(keyOf(t.GetRef()), t.GetEpoch())
+		c.workers.ended(keyOf(t.GetRef()), t.GetEpoch(), endReleased, c.clock.Now())
+		c.feed.workerSet()
 	}
 	c.notifyLocked(id)
 	c.mu.Unlock()

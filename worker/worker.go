@@ -187,7 +187,7 @@ func (s *slot) run(ctx context.Context) error {
 	var b backoff
 	for ctx.Err() == nil {
 		callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-		lease, err := s.w.api.LeaseTask(callCtx, &critsweepv1.LeaseTaskRequest{Worker: s.name})
+		lease, err := s.w.api.LeaseTask(callCtx, &critsweepv1.LeaseTaskRequest{Worker: s.name, Slots: uint32(s.w.opts.Slots)})
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {

@@ -1419,6 +1419,528 @@ func (x *QueryResultsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GetTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ref           *TaskRef               `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTaskRequest) Reset() {
+	*x = GetTaskRequest{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTaskRequest) ProtoMessage() {}
+
+func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTaskRequest.ProtoReflect.Descriptor instead.
+func (*GetTaskRequest) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetTaskRequest) GetRef() *TaskRef {
+	if x != nil {
+		return x.Ref
+	}
+	return nil
+}
+
+// GetTaskResponse is a task with its training curve, and its result once it is done.
+type GetTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Result        *Result                `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
+	Progress      *ProgressHistory       `protobuf:"bytes,3,opt,name=progress,proto3" json:"progress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTaskResponse) Reset() {
+	*x = GetTaskResponse{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTaskResponse) ProtoMessage() {}
+
+func (x *GetTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTaskResponse.ProtoReflect.Descriptor instead.
+func (*GetTaskResponse) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetTaskResponse) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+func (x *GetTaskResponse) GetResult() *Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *GetTaskResponse) GetProgress() *ProgressHistory {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
+// ListTasksRequest asks for a sweep's tasks in index order, a page at a time.
+type ListTasksRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	// states keeps the tasks in these states (empty: every state).
+	States []TaskState `protobuf:"varint,2,rep,packed,name=states,proto3,enum=critsweep.v1.TaskState" json:"states,omitempty"`
+	// with_failures keeps only the tasks with a failed or expired attempt.
+	WithFailures bool `protobuf:"varint,3,opt,name=with_failures,json=withFailures,proto3" json:"with_failures,omitempty"`
+	// page_size is the most tasks to return (0: the server's default).
+	PageSize uint32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues from a previous response's next_page_token ("": from the start).
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTasksRequest) Reset() {
+	*x = ListTasksRequest{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTasksRequest) ProtoMessage() {}
+
+func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
+func (*ListTasksRequest) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListTasksRequest) GetSweepId() string {
+	if x != nil {
+		return x.SweepId
+	}
+	return ""
+}
+
+func (x *ListTasksRequest) GetStates() []TaskState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *ListTasksRequest) GetWithFailures() bool {
+	if x != nil {
+		return x.WithFailures
+	}
+	return false
+}
+
+func (x *ListTasksRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTasksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListTasksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Tasks []*Task                `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// next_page_token is "" on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTasksResponse) Reset() {
+	*x = ListTasksResponse{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTasksResponse) ProtoMessage() {}
+
+func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
+func (*ListTasksResponse) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListTasksResponse) GetTasks() []*Task {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *ListTasksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// WorkerStatus is what the coordinator learnt of a worker from its calls since the
+// coordinator started (workers are not stored: after a restart they reappear at their
+// next call).
+type WorkerStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// slots is the number of slots the worker said it runs, or the number heard from.
+	Slots uint32 `protobuf:"varint,2,opt,name=slots,proto3" json:"slots,omitempty"`
+	// connected is true when the worker called within the lease duration.
+	Connected bool                   `protobuf:"varint,3,opt,name=connected,proto3" json:"connected,omitempty"`
+	FirstSeen *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
+	// last_seen is the time of its last call of any kind, last_heartbeat of its last
+	// heartbeat (unset when none).
+	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	LastHeartbeat *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
+	// tasks are the tasks it holds leases on now, with their latest progress.
+	Tasks     []*WorkerTask `protobuf:"bytes,7,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	Completed uint64        `protobuf:"varint,8,opt,name=completed,proto3" json:"completed,omitempty"`
+	Failed    uint64        `protobuf:"varint,9,opt,name=failed,proto3" json:"failed,omitempty"`
+	// done_per_second is its recent completion rate, steps_per_second the training steps
+	// per second of its current tasks together (from their last two heartbeats).
+	DonePerSecond  float64 `protobuf:"fixed64,10,opt,name=done_per_second,json=donePerSecond,proto3" json:"done_per_second,omitempty"`
+	StepsPerSecond float64 `protobuf:"fixed64,11,opt,name=steps_per_second,json=stepsPerSecond,proto3" json:"steps_per_second,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *WorkerStatus) Reset() {
+	*x = WorkerStatus{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerStatus) ProtoMessage() {}
+
+func (x *WorkerStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerStatus.ProtoReflect.Descriptor instead.
+func (*WorkerStatus) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *WorkerStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WorkerStatus) GetSlots() uint32 {
+	if x != nil {
+		return x.Slots
+	}
+	return 0
+}
+
+func (x *WorkerStatus) GetConnected() bool {
+	if x != nil {
+		return x.Connected
+	}
+	return false
+}
+
+func (x *WorkerStatus) GetFirstSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstSeen
+	}
+	return nil
+}
+
+func (x *WorkerStatus) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *WorkerStatus) GetLastHeartbeat() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastHeartbeat
+	}
+	return nil
+}
+
+func (x *WorkerStatus) GetTasks() []*WorkerTask {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *WorkerStatus) GetCompleted() uint64 {
+	if x != nil {
+		return x.Completed
+	}
+	return 0
+}
+
+func (x *WorkerStatus) GetFailed() uint64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *WorkerStatus) GetDonePerSecond() float64 {
+	if x != nil {
+		return x.DonePerSecond
+	}
+	return 0
+}
+
+func (x *WorkerStatus) GetStepsPerSecond() float64 {
+	if x != nil {
+		return x.StepsPerSecond
+	}
+	return 0
+}
+
+// WorkerTask is a task a worker holds.
+type WorkerTask struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ref           *TaskRef               `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Slot          string                 `protobuf:"bytes,2,opt,name=slot,proto3" json:"slot,omitempty"`
+	Epoch         uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Progress      *Progress              `protobuf:"bytes,4,opt,name=progress,proto3" json:"progress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkerTask) Reset() {
+	*x = WorkerTask{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerTask) ProtoMessage() {}
+
+func (x *WorkerTask) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerTask.ProtoReflect.Descriptor instead.
+func (*WorkerTask) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *WorkerTask) GetRef() *TaskRef {
+	if x != nil {
+		return x.Ref
+	}
+	return nil
+}
+
+func (x *WorkerTask) GetSlot() string {
+	if x != nil {
+		return x.Slot
+	}
+	return ""
+}
+
+func (x *WorkerTask) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *WorkerTask) GetProgress() *Progress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
+type ListWorkersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkersRequest) Reset() {
+	*x = ListWorkersRequest{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkersRequest) ProtoMessage() {}
+
+func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
+func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
+}
+
+type ListWorkersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Workers       []*WorkerStatus        `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkersResponse) Reset() {
+	*x = ListWorkersResponse{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkersResponse) ProtoMessage() {}
+
+func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
+func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListWorkersResponse) GetWorkers() []*WorkerStatus {
+	if x != nil {
+		return x.Workers
+	}
+	return nil
+}
+
 type CancelSweepRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SweepId       string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
@@ -1428,7 +1950,7 @@ type CancelSweepRequest struct {
 
 func (x *CancelSweepRequest) Reset() {
 	*x = CancelSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1962,7 @@ func (x *CancelSweepRequest) String() string {
 func (*CancelSweepRequest) ProtoMessage() {}
 
 func (x *CancelSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1975,7 @@ func (x *CancelSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSweepRequest.ProtoReflect.Descriptor instead.
 func (*CancelSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CancelSweepRequest) GetSweepId() string {
@@ -1472,7 +1994,7 @@ type CancelSweepResponse struct {
 
 func (x *CancelSweepResponse) Reset() {
 	*x = CancelSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +2006,7 @@ func (x *CancelSweepResponse) String() string {
 func (*CancelSweepResponse) ProtoMessage() {}
 
 func (x *CancelSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +2019,7 @@ func (x *CancelSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSweepResponse.ProtoReflect.Descriptor instead.
 func (*CancelSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CancelSweepResponse) GetStatus() *SweepStatus {
@@ -1519,7 +2041,7 @@ type ExtendSweepRequest struct {
 
 func (x *ExtendSweepRequest) Reset() {
 	*x = ExtendSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +2053,7 @@ func (x *ExtendSweepRequest) String() string {
 func (*ExtendSweepRequest) ProtoMessage() {}
 
 func (x *ExtendSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +2066,7 @@ func (x *ExtendSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendSweepRequest.ProtoReflect.Descriptor instead.
 func (*ExtendSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExtendSweepRequest) GetSweepId() string {
@@ -1571,7 +2093,7 @@ type ExtendSweepResponse struct {
 
 func (x *ExtendSweepResponse) Reset() {
 	*x = ExtendSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +2105,7 @@ func (x *ExtendSweepResponse) String() string {
 func (*ExtendSweepResponse) ProtoMessage() {}
 
 func (x *ExtendSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +2118,7 @@ func (x *ExtendSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendSweepResponse.ProtoReflect.Descriptor instead.
 func (*ExtendSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExtendSweepResponse) GetAdded() uint32 {
@@ -1613,16 +2135,22 @@ func (x *ExtendSweepResponse) GetStatus() *SweepStatus {
 	return nil
 }
 
+// LeaseTaskRequest asks for a task for one slot of a worker. A slot named "NAME/i" is slot
+// i of worker NAME (critsweep's workers name their slots so); other names are workers of
+// their own.
 type LeaseTaskRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Worker        string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Worker string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// slots is how many slots the worker runs (0: not said; the coordinator counts the
+	// slots it has heard from).
+	Slots         uint32 `protobuf:"varint,2,opt,name=slots,proto3" json:"slots,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LeaseTaskRequest) Reset() {
 	*x = LeaseTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1634,7 +2162,7 @@ func (x *LeaseTaskRequest) String() string {
 func (*LeaseTaskRequest) ProtoMessage() {}
 
 func (x *LeaseTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1647,7 +2175,7 @@ func (x *LeaseTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTaskRequest.ProtoReflect.Descriptor instead.
 func (*LeaseTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *LeaseTaskRequest) GetWorker() string {
@@ -1655,6 +2183,13 @@ func (x *LeaseTaskRequest) GetWorker() string {
 		return x.Worker
 	}
 	return ""
+}
+
+func (x *LeaseTaskRequest) GetSlots() uint32 {
+	if x != nil {
+		return x.Slots
+	}
+	return 0
 }
 
 // LeaseTaskResponse carries a lease, or none when no task is pending (retry_after says when
@@ -1675,7 +2210,7 @@ type LeaseTaskResponse struct {
 
 func (x *LeaseTaskResponse) Reset() {
 	*x = LeaseTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +2222,7 @@ func (x *LeaseTaskResponse) String() string {
 func (*LeaseTaskResponse) ProtoMessage() {}
 
 func (x *LeaseTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +2235,7 @@ func (x *LeaseTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTaskResponse.ProtoReflect.Descriptor instead.
 func (*LeaseTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *LeaseTaskResponse) GetRef() *TaskRef {
@@ -1763,7 +2298,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +2310,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +2323,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *HeartbeatRequest) GetRef() *TaskRef {
@@ -1823,7 +2358,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1835,7 +2370,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1848,7 +2383,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *HeartbeatResponse) GetExpires() *timestamppb.Timestamp {
@@ -1880,7 +2415,7 @@ type CheckpointChunk struct {
 
 func (x *CheckpointChunk) Reset() {
 	*x = CheckpointChunk{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +2427,7 @@ func (x *CheckpointChunk) String() string {
 func (*CheckpointChunk) ProtoMessage() {}
 
 func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +2440,7 @@ func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
 func (*CheckpointChunk) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CheckpointChunk) GetRef() *TaskRef {
@@ -1952,7 +2487,7 @@ type UploadCheckpointResponse struct {
 
 func (x *UploadCheckpointResponse) Reset() {
 	*x = UploadCheckpointResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2499,7 @@ func (x *UploadCheckpointResponse) String() string {
 func (*UploadCheckpointResponse) ProtoMessage() {}
 
 func (x *UploadCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2512,7 @@ func (x *UploadCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*UploadCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UploadCheckpointResponse) GetBytes() uint64 {
@@ -1998,7 +2533,7 @@ type CompleteTaskRequest struct {
 
 func (x *CompleteTaskRequest) Reset() {
 	*x = CompleteTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2010,7 +2545,7 @@ func (x *CompleteTaskRequest) String() string {
 func (*CompleteTaskRequest) ProtoMessage() {}
 
 func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2023,7 +2558,7 @@ func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
 func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CompleteTaskRequest) GetRef() *TaskRef {
@@ -2055,7 +2590,7 @@ type CompleteTaskResponse struct {
 
 func (x *CompleteTaskResponse) Reset() {
 	*x = CompleteTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2602,7 @@ func (x *CompleteTaskResponse) String() string {
 func (*CompleteTaskResponse) ProtoMessage() {}
 
 func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2615,7 @@ func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskResponse.ProtoReflect.Descriptor instead.
 func (*CompleteTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{39}
 }
 
 type FailTaskRequest struct {
@@ -2096,7 +2631,7 @@ type FailTaskRequest struct {
 
 func (x *FailTaskRequest) Reset() {
 	*x = FailTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2643,7 @@ func (x *FailTaskRequest) String() string {
 func (*FailTaskRequest) ProtoMessage() {}
 
 func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2656,7 @@ func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailTaskRequest.ProtoReflect.Descriptor instead.
 func (*FailTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *FailTaskRequest) GetRef() *TaskRef {
@@ -2160,7 +2695,7 @@ type FailTaskResponse struct {
 
 func (x *FailTaskResponse) Reset() {
 	*x = FailTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2172,7 +2707,7 @@ func (x *FailTaskResponse) String() string {
 func (*FailTaskResponse) ProtoMessage() {}
 
 func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2185,7 +2720,7 @@ func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailTaskResponse.ProtoReflect.Descriptor instead.
 func (*FailTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{41}
 }
 
 var File_critsweep_v1_coordinator_proto protoreflect.FileDescriptor
@@ -2291,7 +2826,46 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"r\n" +
 	"\x14QueryResultsResponse\x122\n" +
 	"\aresults\x18\x01 \x03(\v2\x18.critsweep.v1.TaskResultR\aresults\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"9\n" +
+	"\x0eGetTaskRequest\x12'\n" +
+	"\x03ref\x18\x01 \x01(\v2\x15.critsweep.v1.TaskRefR\x03ref\"\xa2\x01\n" +
+	"\x0fGetTaskResponse\x12&\n" +
+	"\x04task\x18\x01 \x01(\v2\x12.critsweep.v1.TaskR\x04task\x12,\n" +
+	"\x06result\x18\x02 \x01(\v2\x14.critsweep.v1.ResultR\x06result\x129\n" +
+	"\bprogress\x18\x03 \x01(\v2\x1d.critsweep.v1.ProgressHistoryR\bprogress\"\xbf\x01\n" +
+	"\x10ListTasksRequest\x12\x19\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12/\n" +
+	"\x06states\x18\x02 \x03(\x0e2\x17.critsweep.v1.TaskStateR\x06states\x12#\n" +
+	"\rwith_failures\x18\x03 \x01(\bR\fwithFailures\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"e\n" +
+	"\x11ListTasksResponse\x12(\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x12.critsweep.v1.TaskR\x05tasks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc5\x03\n" +
+	"\fWorkerStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05slots\x18\x02 \x01(\rR\x05slots\x12\x1c\n" +
+	"\tconnected\x18\x03 \x01(\bR\tconnected\x129\n" +
+	"\n" +
+	"first_seen\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
+	"\tlast_seen\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12A\n" +
+	"\x0elast_heartbeat\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\rlastHeartbeat\x12.\n" +
+	"\x05tasks\x18\a \x03(\v2\x18.critsweep.v1.WorkerTaskR\x05tasks\x12\x1c\n" +
+	"\tcompleted\x18\b \x01(\x04R\tcompleted\x12\x16\n" +
+	"\x06failed\x18\t \x01(\x04R\x06failed\x12&\n" +
+	"\x0fdone_per_second\x18\n" +
+	" \x01(\x01R\rdonePerSecond\x12(\n" +
+	"\x10steps_per_second\x18\v \x01(\x01R\x0estepsPerSecond\"\x93\x01\n" +
+	"\n" +
+	"WorkerTask\x12'\n" +
+	"\x03ref\x18\x01 \x01(\v2\x15.critsweep.v1.TaskRefR\x03ref\x12\x12\n" +
+	"\x04slot\x18\x02 \x01(\tR\x04slot\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x122\n" +
+	"\bprogress\x18\x04 \x01(\v2\x16.critsweep.v1.ProgressR\bprogress\"\x14\n" +
+	"\x12ListWorkersRequest\"K\n" +
+	"\x13ListWorkersResponse\x124\n" +
+	"\aworkers\x18\x01 \x03(\v2\x1a.critsweep.v1.WorkerStatusR\aworkers\"/\n" +
 	"\x12CancelSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"H\n" +
 	"\x13CancelSweepResponse\x121\n" +
@@ -2301,9 +2875,10 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04grid\x18\x02 \x01(\v2\x12.critsweep.v1.GridR\x04grid\"^\n" +
 	"\x13ExtendSweepResponse\x12\x14\n" +
 	"\x05added\x18\x01 \x01(\rR\x05added\x121\n" +
-	"\x06status\x18\x02 \x01(\v2\x19.critsweep.v1.SweepStatusR\x06status\"*\n" +
+	"\x06status\x18\x02 \x01(\v2\x19.critsweep.v1.SweepStatusR\x06status\"@\n" +
 	"\x10LeaseTaskRequest\x12\x16\n" +
-	"\x06worker\x18\x01 \x01(\tR\x06worker\"\xc2\x02\n" +
+	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x14\n" +
+	"\x05slots\x18\x02 \x01(\rR\x05slots\"\xc2\x02\n" +
 	"\x11LeaseTaskResponse\x12'\n" +
 	"\x03ref\x18\x01 \x01(\v2\x15.critsweep.v1.TaskRefR\x03ref\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12*\n" +
@@ -2347,7 +2922,7 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x11TASK_STATE_LEASED\x10\x02\x12\x13\n" +
 	"\x0fTASK_STATE_DONE\x10\x03\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x04\x12\x18\n" +
-	"\x14TASK_STATE_CANCELLED\x10\x052\xe3\a\n" +
+	"\x14TASK_STATE_CANCELLED\x10\x052\xcd\t\n" +
 	"\vCoordinator\x12R\n" +
 	"\vSubmitSweep\x12 .critsweep.v1.SubmitSweepRequest\x1a!.critsweep.v1.SubmitSweepResponse\x12I\n" +
 	"\bGetSweep\x12\x1d.critsweep.v1.GetSweepRequest\x1a\x1e.critsweep.v1.GetSweepResponse\x12O\n" +
@@ -2357,7 +2932,10 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"WatchSweep\x12\x1f.critsweep.v1.WatchSweepRequest\x1a\x19.critsweep.v1.SweepStatus0\x01\x12U\n" +
 	"\fQueryResults\x12!.critsweep.v1.QueryResultsRequest\x1a\".critsweep.v1.QueryResultsResponse\x12R\n" +
 	"\vCancelSweep\x12 .critsweep.v1.CancelSweepRequest\x1a!.critsweep.v1.CancelSweepResponse\x12R\n" +
-	"\vExtendSweep\x12 .critsweep.v1.ExtendSweepRequest\x1a!.critsweep.v1.ExtendSweepResponse\x12L\n" +
+	"\vExtendSweep\x12 .critsweep.v1.ExtendSweepRequest\x1a!.critsweep.v1.ExtendSweepResponse\x12F\n" +
+	"\aGetTask\x12\x1c.critsweep.v1.GetTaskRequest\x1a\x1d.critsweep.v1.GetTaskResponse\x12L\n" +
+	"\tListTasks\x12\x1e.critsweep.v1.ListTasksRequest\x1a\x1f.critsweep.v1.ListTasksResponse\x12R\n" +
+	"\vListWorkers\x12 .critsweep.v1.ListWorkersRequest\x1a!.critsweep.v1.ListWorkersResponse\x12L\n" +
 	"\tLeaseTask\x12\x1e.critsweep.v1.LeaseTaskRequest\x1a\x1f.critsweep.v1.LeaseTaskResponse\x12L\n" +
 	"\tHeartbeat\x12\x1e.critsweep.v1.HeartbeatRequest\x1a\x1f.critsweep.v1.HeartbeatResponse\x12[\n" +
 	"\x10UploadCheckpoint\x12\x1d.critsweep.v1.CheckpointChunk\x1a&.critsweep.v1.UploadCheckpointResponse(\x01\x12U\n" +
@@ -2377,7 +2955,7 @@ func file_critsweep_v1_coordinator_proto_rawDescGZIP() []byte {
 }
 
 var file_critsweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_critsweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_critsweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_critsweep_v1_coordinator_proto_goTypes = []any{
 	(TaskState)(0),                   // 0: critsweep.v1.TaskState
 	(*Axis)(nil),                     // 1: critsweep.v1.Axis
@@ -2400,98 +2978,125 @@ var file_critsweep_v1_coordinator_proto_goTypes = []any{
 	(*WatchSweepRequest)(nil),        // 18: critsweep.v1.WatchSweepRequest
 	(*QueryResultsRequest)(nil),      // 19: critsweep.v1.QueryResultsRequest
 	(*QueryResultsResponse)(nil),     // 20: critsweep.v1.QueryResultsResponse
-	(*CancelSweepRequest)(nil),       // 21: critsweep.v1.CancelSweepRequest
-	(*CancelSweepResponse)(nil),      // 22: critsweep.v1.CancelSweepResponse
-	(*ExtendSweepRequest)(nil),       // 23: critsweep.v1.ExtendSweepRequest
-	(*ExtendSweepResponse)(nil),      // 24: critsweep.v1.ExtendSweepResponse
-	(*LeaseTaskRequest)(nil),         // 25: critsweep.v1.LeaseTaskRequest
-	(*LeaseTaskResponse)(nil),        // 26: critsweep.v1.LeaseTaskResponse
-	(*HeartbeatRequest)(nil),         // 27: critsweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),        // 28: critsweep.v1.HeartbeatResponse
-	(*CheckpointChunk)(nil),          // 29: critsweep.v1.CheckpointChunk
-	(*UploadCheckpointResponse)(nil), // 30: critsweep.v1.UploadCheckpointResponse
-	(*CompleteTaskRequest)(nil),      // 31: critsweep.v1.CompleteTaskRequest
-	(*CompleteTaskResponse)(nil),     // 32: critsweep.v1.CompleteTaskResponse
-	(*FailTaskRequest)(nil),          // 33: critsweep.v1.FailTaskRequest
-	(*FailTaskResponse)(nil),         // 34: critsweep.v1.FailTaskResponse
-	(*ModelSpec)(nil),                // 35: critsweep.v1.ModelSpec
-	(*NetworkSpec)(nil),              // 36: critsweep.v1.NetworkSpec
-	(*TrainingSpec)(nil),             // 37: critsweep.v1.TrainingSpec
-	(*timestamppb.Timestamp)(nil),    // 38: google.protobuf.Timestamp
-	(*Result)(nil),                   // 39: critsweep.v1.Result
-	(*Checkpoint)(nil),               // 40: critsweep.v1.Checkpoint
-	(*durationpb.Duration)(nil),      // 41: google.protobuf.Duration
+	(*GetTaskRequest)(nil),           // 21: critsweep.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),          // 22: critsweep.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),         // 23: critsweep.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),        // 24: critsweep.v1.ListTasksResponse
+	(*WorkerStatus)(nil),             // 25: critsweep.v1.WorkerStatus
+	(*WorkerTask)(nil),               // 26: critsweep.v1.WorkerTask
+	(*ListWorkersRequest)(nil),       // 27: critsweep.v1.ListWorkersRequest
+	(*ListWorkersResponse)(nil),      // 28: critsweep.v1.ListWorkersResponse
+	(*CancelSweepRequest)(nil),       // 29: critsweep.v1.CancelSweepRequest
+	(*CancelSweepResponse)(nil),      // 30: critsweep.v1.CancelSweepResponse
+	(*ExtendSweepRequest)(nil),       // 31: critsweep.v1.ExtendSweepRequest
+	(*ExtendSweepResponse)(nil),      // 32: critsweep.v1.ExtendSweepResponse
+	(*LeaseTaskRequest)(nil),         // 33: critsweep.v1.LeaseTaskRequest
+	(*LeaseTaskResponse)(nil),        // 34: critsweep.v1.LeaseTaskResponse
+	(*HeartbeatRequest)(nil),         // 35: critsweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),        // 36: critsweep.v1.HeartbeatResponse
+	(*CheckpointChunk)(nil),          // 37: critsweep.v1.CheckpointChunk
+	(*UploadCheckpointResponse)(nil), // 38: critsweep.v1.UploadCheckpointResponse
+	(*CompleteTaskRequest)(nil),      // 39: critsweep.v1.CompleteTaskRequest
+	(*CompleteTaskResponse)(nil),     // 40: critsweep.v1.CompleteTaskResponse
+	(*FailTaskRequest)(nil),          // 41: critsweep.v1.FailTaskRequest
+	(*FailTaskResponse)(nil),         // 42: critsweep.v1.FailTaskResponse
+	(*ModelSpec)(nil),                // 43: critsweep.v1.ModelSpec
+	(*NetworkSpec)(nil),              // 44: critsweep.v1.NetworkSpec
+	(*TrainingSpec)(nil),             // 45: critsweep.v1.TrainingSpec
+	(*timestamppb.Timestamp)(nil),    // 46: google.protobuf.Timestamp
+	(*Result)(nil),                   // 47: critsweep.v1.Result
+	(*Checkpoint)(nil),               // 48: critsweep.v1.Checkpoint
+	(*durationpb.Duration)(nil),      // 49: google.protobuf.Duration
 }
 var file_critsweep_v1_coordinator_proto_depIdxs = []int32{
 	1,  // 0: critsweep.v1.Grid.beta:type_name -> critsweep.v1.Axis
-	35, // 1: critsweep.v1.SweepSpec.model:type_name -> critsweep.v1.ModelSpec
+	43, // 1: critsweep.v1.SweepSpec.model:type_name -> critsweep.v1.ModelSpec
 	2,  // 2: critsweep.v1.SweepSpec.grid:type_name -> critsweep.v1.Grid
-	36, // 3: critsweep.v1.SweepSpec.network:type_name -> critsweep.v1.NetworkSpec
-	37, // 4: critsweep.v1.SweepSpec.training:type_name -> critsweep.v1.TrainingSpec
-	35, // 5: critsweep.v1.TaskSpec.model:type_name -> critsweep.v1.ModelSpec
-	36, // 6: critsweep.v1.TaskSpec.network:type_name -> critsweep.v1.NetworkSpec
-	37, // 7: critsweep.v1.TaskSpec.training:type_name -> critsweep.v1.TrainingSpec
+	44, // 3: critsweep.v1.SweepSpec.network:type_name -> critsweep.v1.NetworkSpec
+	45, // 4: critsweep.v1.SweepSpec.training:type_name -> critsweep.v1.TrainingSpec
+	43, // 5: critsweep.v1.TaskSpec.model:type_name -> critsweep.v1.ModelSpec
+	44, // 6: critsweep.v1.TaskSpec.network:type_name -> critsweep.v1.NetworkSpec
+	45, // 7: critsweep.v1.TaskSpec.training:type_name -> critsweep.v1.TrainingSpec
 	6,  // 8: critsweep.v1.ProgressHistory.points:type_name -> critsweep.v1.Progress
 	5,  // 9: critsweep.v1.Task.ref:type_name -> critsweep.v1.TaskRef
 	4,  // 10: critsweep.v1.Task.spec:type_name -> critsweep.v1.TaskSpec
 	0,  // 11: critsweep.v1.Task.state:type_name -> critsweep.v1.TaskState
-	38, // 12: critsweep.v1.Task.lease_expires:type_name -> google.protobuf.Timestamp
+	46, // 12: critsweep.v1.Task.lease_expires:type_name -> google.protobuf.Timestamp
 	6,  // 13: critsweep.v1.Task.progress:type_name -> critsweep.v1.Progress
 	3,  // 14: critsweep.v1.Sweep.spec:type_name -> critsweep.v1.SweepSpec
-	38, // 15: critsweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	46, // 15: critsweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
 	2,  // 16: critsweep.v1.Sweep.extensions:type_name -> critsweep.v1.Grid
 	5,  // 17: critsweep.v1.TaskResult.ref:type_name -> critsweep.v1.TaskRef
 	4,  // 18: critsweep.v1.TaskResult.spec:type_name -> critsweep.v1.TaskSpec
-	39, // 19: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
+	47, // 19: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
 	3,  // 20: critsweep.v1.SubmitSweepRequest.spec:type_name -> critsweep.v1.SweepSpec
 	9,  // 21: critsweep.v1.GetSweepResponse.sweep:type_name -> critsweep.v1.Sweep
 	10, // 22: critsweep.v1.GetSweepResponse.status:type_name -> critsweep.v1.SweepStatus
 	10, // 23: critsweep.v1.ListSweepsResponse.sweeps:type_name -> critsweep.v1.SweepStatus
 	11, // 24: critsweep.v1.QueryResultsResponse.results:type_name -> critsweep.v1.TaskResult
-	10, // 25: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	2,  // 26: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
-	10, // 27: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	5,  // 28: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
-	4,  // 29: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
-	38, // 30: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
-	40, // 31: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
-	41, // 32: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
-	5,  // 33: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
-	6,  // 34: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
-	38, // 35: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
-	5,  // 36: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
-	5,  // 37: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	39, // 38: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
-	5,  // 39: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	12, // 40: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
-	14, // 41: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
-	16, // 42: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
-	18, // 43: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
-	19, // 44: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
-	21, // 45: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
-	23, // 46: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
-	25, // 47: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
-	27, // 48: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
-	29, // 49: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
-	31, // 50: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
-	33, // 51: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
-	13, // 52: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
-	15, // 53: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
-	17, // 54: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
-	10, // 55: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
-	20, // 56: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
-	22, // 57: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
-	24, // 58: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
-	26, // 59: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
-	28, // 60: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
-	30, // 61: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
-	32, // 62: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
-	34, // 63: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
-	52, // [52:64] is the sub-list for method output_type
-	40, // [40:52] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	5,  // 25: critsweep.v1.GetTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	8,  // 26: critsweep.v1.GetTaskResponse.task:type_name -> critsweep.v1.Task
+	47, // 27: critsweep.v1.GetTaskResponse.result:type_name -> critsweep.v1.Result
+	7,  // 28: critsweep.v1.GetTaskResponse.progress:type_name -> critsweep.v1.ProgressHistory
+	0,  // 29: critsweep.v1.ListTasksRequest.states:type_name -> critsweep.v1.TaskState
+	8,  // 30: critsweep.v1.ListTasksResponse.tasks:type_name -> critsweep.v1.Task
+	46, // 31: critsweep.v1.WorkerStatus.first_seen:type_name -> google.protobuf.Timestamp
+	46, // 32: critsweep.v1.WorkerStatus.last_seen:type_name -> google.protobuf.Timestamp
+	46, // 33: critsweep.v1.WorkerStatus.last_heartbeat:type_name -> google.protobuf.Timestamp
+	26, // 34: critsweep.v1.WorkerStatus.tasks:type_name -> critsweep.v1.WorkerTask
+	5,  // 35: critsweep.v1.WorkerTask.ref:type_name -> critsweep.v1.TaskRef
+	6,  // 36: critsweep.v1.WorkerTask.progress:type_name -> critsweep.v1.Progress
+	25, // 37: critsweep.v1.ListWorkersResponse.workers:type_name -> critsweep.v1.WorkerStatus
+	10, // 38: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	2,  // 39: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
+	10, // 40: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	5,  // 41: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
+	4,  // 42: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
+	46, // 43: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
+	48, // 44: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
+	49, // 45: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
+	5,  // 46: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
+	6,  // 47: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
+	46, // 48: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
+	5,  // 49: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
+	5,  // 50: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	47, // 51: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
+	5,  // 52: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	12, // 53: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
+	14, // 54: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
+	16, // 55: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
+	18, // 56: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
+	19, // 57: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
+	29, // 58: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
+	31, // 59: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
+	21, // 60: critsweep.v1.Coordinator.GetTask:input_type -> critsweep.v1.GetTaskRequest
+	23, // 61: critsweep.v1.Coordinator.ListTasks:input_type -> critsweep.v1.ListTasksRequest
+	27, // 62: critsweep.v1.Coordinator.ListWorkers:input_type -> critsweep.v1.ListWorkersRequest
+	33, // 63: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
+	35, // 64: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
+	37, // 65: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
+	39, // 66: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
+	41, // 67: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
+	13, // 68: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
+	15, // 69: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
+	17, // 70: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
+	10, // 71: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
+	20, // 72: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
+	30, // 73: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
+	32, // 74: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
+	22, // 75: critsweep.v1.Coordinator.GetTask:output_type -> critsweep.v1.GetTaskResponse
+	24, // 76: critsweep.v1.Coordinator.ListTasks:output_type -> critsweep.v1.ListTasksResponse
+	28, // 77: critsweep.v1.Coordinator.ListWorkers:output_type -> critsweep.v1.ListWorkersResponse
+	34, // 78: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
+	36, // 79: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
+	38, // 80: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
+	40, // 81: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
+	42, // 82: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
+	68, // [68:83] is the sub-list for method output_type
+	53, // [53:68] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_critsweep_v1_coordinator_proto_init() }
@@ -2506,7 +3111,7 @@ func file_critsweep_v1_coordinator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_critsweep_v1_coordinator_proto_rawDesc), len(file_critsweep_v1_coordinator_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   34,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

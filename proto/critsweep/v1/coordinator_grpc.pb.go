@@ -26,6 +26,9 @@ const (
 	Coordinator_QueryResults_FullMethodName     = "/critsweep.v1.Coordinator/QueryResults"
 	Coordinator_CancelSweep_FullMethodName      = "/critsweep.v1.Coordinator/CancelSweep"
 	Coordinator_ExtendSweep_FullMethodName      = "/critsweep.v1.Coordinator/ExtendSweep"
+	Coordinator_GetTask_FullMethodName          = "/critsweep.v1.Coordinator/GetTask"
+	Coordinator_ListTasks_FullMethodName        = "/critsweep.v1.Coordinator/ListTasks"
+	Coordinator_ListWorkers_FullMethodName      = "/critsweep.v1.Coordinator/ListWorkers"
 	Coordinator_LeaseTask_FullMethodName        = "/critsweep.v1.Coordinator/LeaseTask"
 	Coordinator_Heartbeat_FullMethodName        = "/critsweep.v1.Coordinator/Heartbeat"
 	Coordinator_UploadCheckpoint_FullMethodName = "/critsweep.v1.Coordinator/UploadCheckpoint"
@@ -47,6 +50,9 @@ type CoordinatorClient interface {
 	QueryResults(ctx context.Context, in *QueryResultsRequest, opts ...grpc.CallOption) (*QueryResultsResponse, error)
 	CancelSweep(ctx context.Context, in *CancelSweepRequest, opts ...grpc.CallOption) (*CancelSweepResponse, error)
 	ExtendSweep(ctx context.Context, in *ExtendSweepRequest, opts ...grpc.CallOption) (*ExtendSweepResponse, error)
+	GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*GetTaskResponse, error)
+	ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error)
+	ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error)
 	// Worker calls; each names the task and the lease epoch, and a stale epoch is refused
 	// with FailedPrecondition.
 	LeaseTask(ctx context.Context, in *LeaseTaskRequest, opts ...grpc.CallOption) (*LeaseTaskResponse, error)
@@ -143,6 +149,36 @@ func (c *coordinatorClient) ExtendSweep(ctx context.Context, in *ExtendSweepRequ
 	return out, nil
 }
 
+func (c *coordinatorClient) GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*GetTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTaskResponse)
+	err := c.cc.Invoke(ctx, Coordinator_GetTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coordinatorClient) ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTasksResponse)
+	err := c.cc.Invoke(ctx, Coordinator_ListTasks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coordinatorClient) ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWorkersResponse)
+	err := c.cc.Invoke(ctx, Coordinator_ListWorkers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *coordinatorClient) LeaseTask(ctx context.Context, in *LeaseTaskRequest, opts ...grpc.CallOption) (*LeaseTaskResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LeaseTaskResponse)
@@ -210,6 +246,9 @@ type CoordinatorServer interface {
 	QueryResults(context.Context, *QueryResultsRequest) (*QueryResultsResponse, error)
 	CancelSweep(context.Context, *CancelSweepRequest) (*CancelSweepResponse, error)
 	ExtendSweep(context.Context, *ExtendSweepRequest) (*ExtendSweepResponse, error)
+	GetTask(context.Context, *GetTaskRequest) (*GetTaskResponse, error)
+	ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error)
+	ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error)
 	// Worker calls; each names the task and the lease epoch, and a stale epoch is refused
 	// with FailedPrecondition.
 	LeaseTask(context.Context, *LeaseTaskRequest) (*LeaseTaskResponse, error)
@@ -247,6 +286,15 @@ func (UnimplementedCoordinatorServer) CancelSweep(context.Context, *CancelSweepR
 }
 func (UnimplementedCoordinatorServer) ExtendSweep(context.Context, *ExtendSweepRequest) (*ExtendSweepResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExtendSweep not implemented")
+}
+func (UnimplementedCoordinatorServer) GetTask(context.Context, *GetTaskRequest) (*GetTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTask not implemented")
+}
+func (UnimplementedCoordinatorServer) ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTasks not implemented")
+}
+func (UnimplementedCoordinatorServer) ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListWorkers not implemented")
 }
 func (UnimplementedCoordinatorServer) LeaseTask(context.Context, *LeaseTaskRequest) (*LeaseTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LeaseTask not implemented")
@@ -403,6 +451,60 @@ func _Coordinator_ExtendSweep_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Coordinator_GetTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServer).GetTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Coordinator_GetTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServer).GetTask(ctx, req.(*GetTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Coordinator_ListTasks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTasksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServer).ListTasks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Coordinator_ListTasks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServer).ListTasks(ctx, req.(*ListTasksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Coordinator_ListWorkers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWorkersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServer).ListWorkers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Coordinator_ListWorkers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServer).ListWorkers(ctx, req.(*ListWorkersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Coordinator_LeaseTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(LeaseTaskRequest)
 	if err := dec(in); err != nil {
@@ -512,6 +614,18 @@ var Coordinator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExtendSweep",
 			Handler:    _Coordinator_ExtendSweep_Handler,
+		},
+		{
+			MethodName: "GetTask",
+			Handler:    _Coordinator_GetTask_Handler,
+		},
+		{
+			MethodName: "ListTasks",
+			Handler:    _Coordinator_ListTasks_Handler,
+		},
+		{
+			MethodName: "ListWorkers",
+			Handler:    _Coordinator_ListWorkers_Handler,
 		},
 		{
 			MethodName: "LeaseTask",
