@@ -1,0 +1,109 @@
+package query
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+
+	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+)
+
+func TestValueFormats(t *testing.T) {
+	for _, tt := range []struct {
+		v    Value
+		text string
+		json string
+	}{
+		{realValue(0.44000000000000006), "0.44000000000000006", "0.44000000000000006"},
+		{realValue(math.NaN()), "NaN", "null"},
+		{realValue(math.Inf(1)), "+Inf", "null"},
+		{intValue(math.MaxUint64), "18446744073709551615", "18446744073709551615"},
+		{textValue("potts"), "potts", `"potts"`},
+		{nullValue(Real), "", "null"},
+	} {
+		b, err := json.Marshal(tt.v.JSON())
+		if tt.v.String() != tt.text || err != nil || string(b) != tt.json {
+			t.Errorf("%+v: String %q, JSON %s (%v); want %q, %s", tt.v, tt.v.String(), b, err, tt.text, tt.json)
+		}
+	}
+}
+
+// TestLazyRowReadsResultOnlyWhenNeeded checks that a filter on the record's columns
+// rejects a row without reading its result, and that a read error stops the match.
+func TestLazyRowReadsResultOnlyWhenNeeded(t *testing.T) {
+	task := &critsweepv1.Task{Ref: &critsweepv1.TaskRef{SweepId: "s-1", Index: 3},
+		Spec: &critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ising"}, Beta: 0.4, Size: 8}}
+	reads := 0
+	load := func() (*critsweepv1.Result, error) {
+		reads++
+		return &critsweepv1.Result{Binder: &critsweepv1.Estimate{Value: 0.6}}, nil
+	}
+	f, err := Parse("binder > 0.5 and size = 16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Match(NewLazyRow("s", task, load, nil)) || reads != 0 {
+		t.Errorf("a row of size 8: matched, or read its result %d times; want no match without reading", reads)
+	}
+	f, _ = Parse("size = 8 and binder > 0.5")
+	if !f.Match(NewLazyRow("s", task, load, nil)) || reads != 1 {
+		t.Errorf("matched a row of size 8 with binder 0.6 reading the result %d times, want once", reads)
+	}
+	broken := NewLazyRow("s", task, func() (*critsweepv1.Result, error) { return nil, errors.New("damaged") }, nil)
+	if f.Match(broken) || broken.Err() == nil {
+		t.Errorf("a row whose result cannot be read matched, or hid the error (%v)", broken.Err())
+	}
+}
+
+func TestResolverAndMemo(t *testing.T) {
+	spec := func(beta float64, seed uint64) *critsweepv1.TaskSpec {
+		return &critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ising"}, Beta: beta, Size: 8,
+			Training: &critsweepv1.TrainingSpec{Seed: seed}}
+	}
+	calls := 0
+	r := Memo(func(ts *critsweepv1.TaskSpec) (Settings, bool) {
+		calls++
+		return Settings{Q: 2, Batch: 256, Hidden: []int{32, 32}, LearningRate: 1e-3, Objective: "default"}, true
+	})
+	for i := range 10 {
+		s, ok := r(spec(0.4+0.01*float64(i), uint64(i)))
+		if !ok || s.Batch != 256 {
+			t.Fatalf("memoised settings %+v, %v", s, ok)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("10 tasks differing in β and seed called the resolver %d times, want 1", calls)
+	}
+	row := NewRow("s", &critsweepv1.TaskResult{Ref: &critsweepv1.TaskRef{SweepId: "s-1"}, Spec: spec(0.4, 1)}, r)
+	batch, _ := Lookup("batch")
+	hidden, _ := Lookup("hidden")
+	if got := row.Value(batch).String(); got != "256" {
+		t.Errorf("batch with a resolver = %s, want 256", got)
+	}
+	if got := row.Value(hidden).String(); got != "32,32" {
+		t.Errorf("hidden with a resolver = %s, want 32,32", got)
+	}
+	stored := NewRow("s", &critsweepv1.TaskResult{Ref: &critsweepv1.TaskRef{SweepId: "s-1"}, Spec: spec(0.4, 1)}, nil)
+	if got := stored.Value(batch).String(); got != "0" {
+		t.Errorf("batch without a resolver = %s, want 0 (the spec's: train's default)", got)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, name := range []string{"size", "L", "SIZE", "params.size", "metrics.size", "Params.Size"} {
+		if c, ok := Lookup(name); !ok || c.Name != "size" {
+			t.Errorf("Lookup(%q) = %v, %v; want size", name, c, ok)
+		}
+	}
+	if _, ok := Lookup("params."); ok {
+		t.Error(`Lookup("params.") found a column`)
+	}
+	seen := map[string]bool{}
+	for _, c := range Columns() {
+		if seen[c.Name] || c.Doc == "" || c.Kind == 0 {
+			t.Errorf("column %q: repeated, or without doc or kind", c.Name)
+		}
+		seen[c.Name] = true
+	}
+}
