@@ -19,6 +19,7 @@ type Sweeps interface {
 	GetTask(ctx context.Context, req *critsweepv1.GetTaskRequest) (*critsweepv1.GetTaskResponse, error)
 	ListTasks(ctx context.Context, req *critsweepv1.ListTasksRequest) (*critsweepv1.ListTasksResponse, error)
 	ListWorkers(ctx context.Context, req *critsweepv1.ListWorkersRequest) (*critsweepv1.ListWorkersResponse, error)
+	SearchResults(ctx context.Context, req *critsweepv1.SearchResultsRequest) (*critsweepv1.SearchResultsResponse, error)
 }
 
 // Leases is the coordinator as workers see it. *Coordinator implements it in-process,

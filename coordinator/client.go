@@ -161,6 +161,12 @@ func (c *Client) ListWorkers(ctx context.Context, req *critsweepv1.ListWorkersRe
 	return resp, fromStatus(err)
 }
 
+// SearchResults calls Coordinator.SearchResults on the server.
+func (c *Client) SearchResults(ctx context.Context, req *critsweepv1.SearchResultsRequest) (*critsweepv1.SearchResultsResponse, error) {
+	resp, err := c.rpc.SearchResults(ctx, req)
+	return resp, fromStatus(err)
+}
+
 // LeaseTask calls Coordinator.LeaseTask on the server.
 func (c *Client) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskRequest) (*critsweepv1.LeaseTaskResponse, error) {
 	resp, err := c.rpc.LeaseTask(ctx, req)

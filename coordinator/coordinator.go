@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/query"
 	"github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/store"
 )
@@ -72,6 +73,12 @@ type Options struct {
 	// tasks failed). Nil means slog.Default().
 	Logger *slog.Logger
 
+	// Resolve fills in the training settings a task's spec leaves to train's defaults,
+	// for the query columns of SearchResults (q, hidden, batch, learning_rate, objective,
+	// tau); the coordinator remembers its answers (query.Memo). Nil means the settings as
+	// stored, 0 where the spec left the default (query.StoredSettings).
+	Resolve query.Resolver
+
 	// Metrics is where the coordinator registers its Prometheus series (the Metric…
 	// names: tasks by state per sweep, leases granted, expired and released, lease
 	// latency, checkpoints, completions, failures); Close unregisters them. Nil means no
@@ -102,6 +109,7 @@ type Coordinator struct {
 	rates    map[string]*completionRate
 	workers  *workerSet
 	feed     *changeFeed
+	resolve  query.Resolver
 	closed   chan struct{}
 	closeErr sync.Once
 }
@@ -155,6 +163,7 @@ func New(db *store.DB, clock Clock, o *Options) (*Coordinator, error) {
 		changed:  map[string]chan struct{}{},
 		rates:    map[string]*completionRate{},
 		workers:  newWorkerSet(),
+		resolve:  query.Memo(opts.Resolve),
 		feed:     newChangeFeed(),
 		closed:   make(chan struct{}),
 	}

@@ -18,6 +18,10 @@
 //     *Coordinator and *Client implement API (Sweeps for clients, Leases for workers),
 //     with the same errors, so a worker or the CLI runs against either.
 //
+// SearchResults searches the finished tasks of any sweeps with a filter and an order of
+// package query ("model = 'potts' and size >= 16 and beta near 1.005"), reading a task's
+// result only when the filter needs it.
+//
 // Besides leases, it keeps for views what it learns as it goes: each task's training
 // curve in the store (GetTask; heartbeats append to it), the workers that called since it
 // started (ListWorkers: slots, leases held, last heartbeat, throughput; in memory only),

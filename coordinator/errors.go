@@ -3,6 +3,7 @@ package coordinator
 import (
 	"errors"
 
+	"github.com/critsweep/critsweep/query"
 	"github.com/critsweep/critsweep/spec"
 )
 
@@ -12,6 +13,11 @@ var (
 	// ErrInvalidSpec is spec.ErrInvalid, wrapped by a *spec.Error, when a sweep spec or
 	// grid breaks a rule (InvalidArgument).
 	ErrInvalidSpec = spec.ErrInvalid
+
+	// ErrInvalidQuery is query.ErrInvalid, returned when a search's filter or order_by
+	// does not parse; the message names the field and the column of the expression
+	// (InvalidArgument, with a BadRequest naming the field).
+	ErrInvalidQuery = query.ErrInvalid
 
 	// ErrInvalidRequest is returned when a request lacks a field it needs or holds a value
 	// out of range (InvalidArgument).

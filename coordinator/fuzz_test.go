@@ -48,6 +48,7 @@ const (
 	fuzzGetTask
 	fuzzListTasks
 	fuzzListWorkers
+	fuzzSearch
 	fuzzMethods
 )
 
@@ -325,6 +326,13 @@ func (fx *fuzzFixture) call(m int, flags uint8, msg []byte) (func() error, bool)
 	case fuzzListWorkers:
 		req := new(critsweepv1.ListWorkersRequest)
 		return func() error { _, err := s.ListWorkers(ctx, req); return err }, decode(req)
+	case fuzzSearch:
+		req := new(critsweepv1.SearchResultsRequest)
+		ok := decode(req)
+		if flags&fuzzRealSweep != 0 {
+			req.SweepIds = []string{fx.id}
+		}
+		return func() error { _, err := s.SearchResults(ctx, req); return err }, ok
 	}
 	panic("unknown fuzz method")
 }
@@ -381,6 +389,7 @@ func addFuzzHandlerSeeds(f *testing.F) {
 		fuzzGetTask:      &critsweepv1.GetTaskRequest{Ref: ref(2)},
 		fuzzListTasks:    &critsweepv1.ListTasksRequest{SweepId: "fuzz-1", States: []critsweepv1.TaskState{critsweepv1.TaskState_TASK_STATE_LEASED}, PageSize: 1},
 		fuzzListWorkers:  &critsweepv1.ListWorkersRequest{},
+		fuzzSearch:       &critsweepv1.SearchResultsRequest{Filter: "size = 4 and steps > 5", OrderBy: "beta desc", PageSize: 1},
 	}
 	for m := range fuzzMethods {
 		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(seeds[m])

@@ -226,6 +226,12 @@ func (s *Server) ListWorkers(ctx context.Context, req *critsweepv1.ListWorkersRe
 	return resp, s.toStatus(err)
 }
 
+// SearchResults serves Coordinator.SearchResults over gRPC.
+func (s *Server) SearchResults(ctx context.Context, req *critsweepv1.SearchResultsRequest) (*critsweepv1.SearchResultsResponse, error) {
+	resp, err := s.c.SearchResults(ctx, req)
+	return resp, s.toStatus(err)
+}
+
 // LeaseTask serves Coordinator.LeaseTask over gRPC.
 func (s *Server) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskRequest) (*critsweepv1.LeaseTaskResponse, error) {
 	resp, err := s.c.LeaseTask(ctx, req)

@@ -25,6 +25,7 @@ var wireErrors = []struct {
 }{
 	{ErrInvalidSpec, codes.InvalidArgument, "INVALID_SPEC"},
 	{ErrInvalidRequest, codes.InvalidArgument, "INVALID_REQUEST"},
+	{ErrInvalidQuery, codes.InvalidArgument, "INVALID_QUERY"},
 	{ErrSweepNotFound, codes.NotFound, "SWEEP_NOT_FOUND"},
 	{ErrTaskNotFound, codes.NotFound, "TASK_NOT_FOUND"},
 	{ErrStaleEpoch, codes.FailedPrecondition, "STALE_EPOCH"},
@@ -58,6 +59,12 @@ func toStatus(err error) error {
 		st := status.New(w.code, err.Error())
 		details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: w.reason, Domain: errorDomain}}
 		var se *spec.Error
+		var qe *queryError
+		if errors.As(err, &qe) {
+			details = append(details, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+				Field: qe.field, Description: qe.err.Error(),
+			}}})
+		}
 		if errors.As(err, &se) {
 			br := &errdetails.BadRequest{}
 			for _, v := range se.Violations {

@@ -221,7 +221,6 @@ func (c *Coordinator) QueryResults(ctx context.Context, req *critsweepv1.QueryRe
 		return nil, err
 	}
 	var resp critsweepv1.QueryResultsResponse
-	errPageFull := errors.New("page full")
 	err = c.db.View(func(tx *store.Tx) error {
 		if _, err := tx.Sweep(req.GetSweepId()); err != nil {
 			return err

@@ -69,7 +69,6 @@ func (c *Coordinator) ListTasks(ctx context.Context, req *critsweepv1.ListTasksR
 		}
 	}
 	var resp critsweepv1.ListTasksResponse
-	errPageFull := errors.New("page full")
 	err = c.db.View(func(tx *store.Tx) error {
 		if _, err := tx.Sweep(req.GetSweepId()); err != nil {
 			return err

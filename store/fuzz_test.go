@@ -110,6 +110,10 @@ func readAll(db *DB) (decodeFailed bool) {
 			failed(err)
 			failed(tx.ForEachTask(id, 0, func(*critsweepv1.Task) error { return nil }))
 			failed(tx.ForEachResult(id, 0, func(uint32, *critsweepv1.Result) error { return nil }))
+			failed(tx.ForEachDoneTask(id, 0, func(_ *critsweepv1.Task, result func() (*critsweepv1.Result, error)) error {
+				_, err := result()
+				return err
+			}))
 			for i := range uint32(3) {
 				_, err = tx.Task(ref(id, i))
 				failed(err)

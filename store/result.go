@@ -51,3 +51,33 @@ func (tx *Tx) ForEachResult(sweepID string, from uint32, fn func(index uint32, r
 		return fn(index, r)
 	})
 }
+
+// ForEachDoneTask calls fn for each task of the sweep with a stored result (the done
+// tasks) and index ≥ from, in index order, with a function that decodes its result: a
+// caller that decides by the task record alone never decodes the result. In a read-only
+// transaction the function stays valid until the transaction ends; in a read-write one,
+// until the next write.
+func (tx *Tx) ForEachDoneTask(sweepID string, from uint32, fn func(t *critsweepv1.Task, result func() (*critsweepv1.Result, error)) error) error {
+	if err := checkID(sweepID); err != nil {
+		return err
+	}
+	tasks := tx.tx.Bucket(bucketTasks)
+	return tx.forEachRange(bucketResults, sweepID, from, func(k, v []byte) error {
+		raw := tasks.Get(k)
+		if raw == nil {
+			_, index, _ := parseTaskKey(k)
+			return fmt.Errorf("result of task %s/%d, which does not exist: %w", clip(sweepID), index, ErrTaskNotFound)
+		}
+		t := new(critsweepv1.Task)
+		if err := unmarshalRecord(bucketTasks, k, raw, t); err != nil {
+			return err
+		}
+		return fn(t, func() (*critsweepv1.Result, error) {
+			r := new(critsweepv1.Result)
+			if err := unmarshalRecord(bucketResults, k, v, r); err != nil {
+				return nil, err
+			}
+			return r, nil
+		})
+	})
+}

@@ -230,6 +230,18 @@ func TestResultsAndCheckpoints(t *testing.T) {
 		if fmt.Sprint(steps) != "[10 2012]" {
 			t.Errorf("ForEachResult = %v, want [10 2012]", steps)
 		}
+		// ForEachDoneTask hands out the same tasks, and their results on demand.
+		var seen []string
+		if err := tx.ForEachDoneTask("s", 1, func(task *critsweepv1.Task, result func() (*critsweepv1.Result, error)) error {
+			r, err := result()
+			seen = append(seen, fmt.Sprintf("%d:%v:%d", task.GetRef().GetIndex(), task.GetState(), r.GetSteps()))
+			return err
+		}); err != nil {
+			return err
+		}
+		if fmt.Sprint(seen) != "[2:TASK_STATE_DONE:12]" {
+			t.Errorf("ForEachDoneTask from 1 = %v, want [2:TASK_STATE_DONE:12]", seen)
+		}
 		return nil
 	})
 	if err != nil {

@@ -1941,6 +1941,153 @@ func (x *ListWorkersResponse) GetWorkers() []*WorkerStatus {
 	return nil
 }
 
+// SearchResultsRequest searches the finished tasks of some sweeps, or of every sweep,
+// with a filter of critsweep's query language, a page at a time.
+type SearchResultsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sweep_ids names the sweeps to search ("": every sweep of the store).
+	SweepIds []string `protobuf:"bytes,1,rep,name=sweep_ids,json=sweepIds,proto3" json:"sweep_ids,omitempty"`
+	// filter keeps the tasks it matches, e.g. "model = 'potts' and size >= 16 and beta near
+	// 1.005" (see package query; "": every finished task).
+	Filter string `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// order_by sorts the matches, e.g. "size desc, beta" ("": by sweep id and task index).
+	OrderBy string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// page_size is the most results to return (0: the server's default).
+	PageSize uint32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues from a previous response's next_page_token ("": from the start).
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchResultsRequest) Reset() {
+	*x = SearchResultsRequest{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchResultsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchResultsRequest) ProtoMessage() {}
+
+func (x *SearchResultsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchResultsRequest.ProtoReflect.Descriptor instead.
+func (*SearchResultsRequest) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SearchResultsRequest) GetSweepIds() []string {
+	if x != nil {
+		return x.SweepIds
+	}
+	return nil
+}
+
+func (x *SearchResultsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *SearchResultsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *SearchResultsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *SearchResultsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type SearchResultsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Results []*TaskResult          `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// next_page_token is "" on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// total_size is the number of matches when the search counted them: with order_by (a
+	// sorted search reads every match), or when the first page holds them all; 0 otherwise.
+	TotalSize     uint32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchResultsResponse) Reset() {
+	*x = SearchResultsResponse{}
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchResultsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchResultsResponse) ProtoMessage() {}
+
+func (x *SearchResultsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchResultsResponse.ProtoReflect.Descriptor instead.
+func (*SearchResultsResponse) Descriptor() ([]byte, []int) {
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *SearchResultsResponse) GetResults() []*TaskResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *SearchResultsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *SearchResultsResponse) GetTotalSize() uint32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 type CancelSweepRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SweepId       string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
@@ -1950,7 +2097,7 @@ type CancelSweepRequest struct {
 
 func (x *CancelSweepRequest) Reset() {
 	*x = CancelSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1962,7 +2109,7 @@ func (x *CancelSweepRequest) String() string {
 func (*CancelSweepRequest) ProtoMessage() {}
 
 func (x *CancelSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1975,7 +2122,7 @@ func (x *CancelSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSweepRequest.ProtoReflect.Descriptor instead.
 func (*CancelSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelSweepRequest) GetSweepId() string {
@@ -1994,7 +2141,7 @@ type CancelSweepResponse struct {
 
 func (x *CancelSweepResponse) Reset() {
 	*x = CancelSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2153,7 @@ func (x *CancelSweepResponse) String() string {
 func (*CancelSweepResponse) ProtoMessage() {}
 
 func (x *CancelSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2166,7 @@ func (x *CancelSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSweepResponse.ProtoReflect.Descriptor instead.
 func (*CancelSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelSweepResponse) GetStatus() *SweepStatus {
@@ -2041,7 +2188,7 @@ type ExtendSweepRequest struct {
 
 func (x *ExtendSweepRequest) Reset() {
 	*x = ExtendSweepRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2053,7 +2200,7 @@ func (x *ExtendSweepRequest) String() string {
 func (*ExtendSweepRequest) ProtoMessage() {}
 
 func (x *ExtendSweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2066,7 +2213,7 @@ func (x *ExtendSweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendSweepRequest.ProtoReflect.Descriptor instead.
 func (*ExtendSweepRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExtendSweepRequest) GetSweepId() string {
@@ -2093,7 +2240,7 @@ type ExtendSweepResponse struct {
 
 func (x *ExtendSweepResponse) Reset() {
 	*x = ExtendSweepResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2105,7 +2252,7 @@ func (x *ExtendSweepResponse) String() string {
 func (*ExtendSweepResponse) ProtoMessage() {}
 
 func (x *ExtendSweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2118,7 +2265,7 @@ func (x *ExtendSweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendSweepResponse.ProtoReflect.Descriptor instead.
 func (*ExtendSweepResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ExtendSweepResponse) GetAdded() uint32 {
@@ -2150,7 +2297,7 @@ type LeaseTaskRequest struct {
 
 func (x *LeaseTaskRequest) Reset() {
 	*x = LeaseTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2162,7 +2309,7 @@ func (x *LeaseTaskRequest) String() string {
 func (*LeaseTaskRequest) ProtoMessage() {}
 
 func (x *LeaseTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2175,7 +2322,7 @@ func (x *LeaseTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTaskRequest.ProtoReflect.Descriptor instead.
 func (*LeaseTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *LeaseTaskRequest) GetWorker() string {
@@ -2210,7 +2357,7 @@ type LeaseTaskResponse struct {
 
 func (x *LeaseTaskResponse) Reset() {
 	*x = LeaseTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2222,7 +2369,7 @@ func (x *LeaseTaskResponse) String() string {
 func (*LeaseTaskResponse) ProtoMessage() {}
 
 func (x *LeaseTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2235,7 +2382,7 @@ func (x *LeaseTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTaskResponse.ProtoReflect.Descriptor instead.
 func (*LeaseTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *LeaseTaskResponse) GetRef() *TaskRef {
@@ -2298,7 +2445,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[34]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2310,7 +2457,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[34]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2323,7 +2470,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *HeartbeatRequest) GetRef() *TaskRef {
@@ -2358,7 +2505,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[35]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2370,7 +2517,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[35]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2383,7 +2530,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *HeartbeatResponse) GetExpires() *timestamppb.Timestamp {
@@ -2415,7 +2562,7 @@ type CheckpointChunk struct {
 
 func (x *CheckpointChunk) Reset() {
 	*x = CheckpointChunk{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[36]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2574,7 @@ func (x *CheckpointChunk) String() string {
 func (*CheckpointChunk) ProtoMessage() {}
 
 func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[36]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2587,7 @@ func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
 func (*CheckpointChunk) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CheckpointChunk) GetRef() *TaskRef {
@@ -2487,7 +2634,7 @@ type UploadCheckpointResponse struct {
 
 func (x *UploadCheckpointResponse) Reset() {
 	*x = UploadCheckpointResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[37]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +2646,7 @@ func (x *UploadCheckpointResponse) String() string {
 func (*UploadCheckpointResponse) ProtoMessage() {}
 
 func (x *UploadCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[37]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2512,7 +2659,7 @@ func (x *UploadCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*UploadCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UploadCheckpointResponse) GetBytes() uint64 {
@@ -2533,7 +2680,7 @@ type CompleteTaskRequest struct {
 
 func (x *CompleteTaskRequest) Reset() {
 	*x = CompleteTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[38]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2545,7 +2692,7 @@ func (x *CompleteTaskRequest) String() string {
 func (*CompleteTaskRequest) ProtoMessage() {}
 
 func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[38]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2558,7 +2705,7 @@ func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
 func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{38}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CompleteTaskRequest) GetRef() *TaskRef {
@@ -2590,7 +2737,7 @@ type CompleteTaskResponse struct {
 
 func (x *CompleteTaskResponse) Reset() {
 	*x = CompleteTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[39]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2602,7 +2749,7 @@ func (x *CompleteTaskResponse) String() string {
 func (*CompleteTaskResponse) ProtoMessage() {}
 
 func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[39]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2615,7 +2762,7 @@ func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskResponse.ProtoReflect.Descriptor instead.
 func (*CompleteTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{39}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{41}
 }
 
 type FailTaskRequest struct {
@@ -2631,7 +2778,7 @@ type FailTaskRequest struct {
 
 func (x *FailTaskRequest) Reset() {
 	*x = FailTaskRequest{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[40]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2643,7 +2790,7 @@ func (x *FailTaskRequest) String() string {
 func (*FailTaskRequest) ProtoMessage() {}
 
 func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[40]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2656,7 +2803,7 @@ func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailTaskRequest.ProtoReflect.Descriptor instead.
 func (*FailTaskRequest) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{40}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *FailTaskRequest) GetRef() *TaskRef {
@@ -2695,7 +2842,7 @@ type FailTaskResponse struct {
 
 func (x *FailTaskResponse) Reset() {
 	*x = FailTaskResponse{}
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[41]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +2854,7 @@ func (x *FailTaskResponse) String() string {
 func (*FailTaskResponse) ProtoMessage() {}
 
 func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_critsweep_v1_coordinator_proto_msgTypes[41]
+	mi := &file_critsweep_v1_coordinator_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +2867,7 @@ func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailTaskResponse.ProtoReflect.Descriptor instead.
 func (*FailTaskResponse) Descriptor() ([]byte, []int) {
-	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{41}
+	return file_critsweep_v1_coordinator_proto_rawDescGZIP(), []int{43}
 }
 
 var File_critsweep_v1_coordinator_proto protoreflect.FileDescriptor
@@ -2865,7 +3012,19 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\bprogress\x18\x04 \x01(\v2\x16.critsweep.v1.ProgressR\bprogress\"\x14\n" +
 	"\x12ListWorkersRequest\"K\n" +
 	"\x13ListWorkersResponse\x124\n" +
-	"\aworkers\x18\x01 \x03(\v2\x1a.critsweep.v1.WorkerStatusR\aworkers\"/\n" +
+	"\aworkers\x18\x01 \x03(\v2\x1a.critsweep.v1.WorkerStatusR\aworkers\"\xa2\x01\n" +
+	"\x14SearchResultsRequest\x12\x1b\n" +
+	"\tsweep_ids\x18\x01 \x03(\tR\bsweepIds\x12\x16\n" +
+	"\x06filter\x18\x02 \x01(\tR\x06filter\x12\x19\n" +
+	"\border_by\x18\x03 \x01(\tR\aorderBy\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"\x92\x01\n" +
+	"\x15SearchResultsResponse\x122\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.critsweep.v1.TaskResultR\aresults\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\rR\ttotalSize\"/\n" +
 	"\x12CancelSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"H\n" +
 	"\x13CancelSweepResponse\x121\n" +
@@ -2922,7 +3081,8 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x11TASK_STATE_LEASED\x10\x02\x12\x13\n" +
 	"\x0fTASK_STATE_DONE\x10\x03\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x04\x12\x18\n" +
-	"\x14TASK_STATE_CANCELLED\x10\x052\xcd\t\n" +
+	"\x14TASK_STATE_CANCELLED\x10\x052\xa7\n" +
+	"\n" +
 	"\vCoordinator\x12R\n" +
 	"\vSubmitSweep\x12 .critsweep.v1.SubmitSweepRequest\x1a!.critsweep.v1.SubmitSweepResponse\x12I\n" +
 	"\bGetSweep\x12\x1d.critsweep.v1.GetSweepRequest\x1a\x1e.critsweep.v1.GetSweepResponse\x12O\n" +
@@ -2935,7 +3095,8 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\vExtendSweep\x12 .critsweep.v1.ExtendSweepRequest\x1a!.critsweep.v1.ExtendSweepResponse\x12F\n" +
 	"\aGetTask\x12\x1c.critsweep.v1.GetTaskRequest\x1a\x1d.critsweep.v1.GetTaskResponse\x12L\n" +
 	"\tListTasks\x12\x1e.critsweep.v1.ListTasksRequest\x1a\x1f.critsweep.v1.ListTasksResponse\x12R\n" +
-	"\vListWorkers\x12 .critsweep.v1.ListWorkersRequest\x1a!.critsweep.v1.ListWorkersResponse\x12L\n" +
+	"\vListWorkers\x12 .critsweep.v1.ListWorkersRequest\x1a!.critsweep.v1.ListWorkersResponse\x12X\n" +
+	"\rSearchResults\x12\".critsweep.v1.SearchResultsRequest\x1a#.critsweep.v1.SearchResultsResponse\x12L\n" +
 	"\tLeaseTask\x12\x1e.critsweep.v1.LeaseTaskRequest\x1a\x1f.critsweep.v1.LeaseTaskResponse\x12L\n" +
 	"\tHeartbeat\x12\x1e.critsweep.v1.HeartbeatRequest\x1a\x1f.critsweep.v1.HeartbeatResponse\x12[\n" +
 	"\x10UploadCheckpoint\x12\x1d.critsweep.v1.CheckpointChunk\x1a&.critsweep.v1.UploadCheckpointResponse(\x01\x12U\n" +
@@ -2955,7 +3116,7 @@ func file_critsweep_v1_coordinator_proto_rawDescGZIP() []byte {
 }
 
 var file_critsweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_critsweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_critsweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_critsweep_v1_coordinator_proto_goTypes = []any{
 	(TaskState)(0),                   // 0: critsweep.v1.TaskState
 	(*Axis)(nil),                     // 1: critsweep.v1.Axis
@@ -2986,49 +3147,51 @@ var file_critsweep_v1_coordinator_proto_goTypes = []any{
 	(*WorkerTask)(nil),               // 26: critsweep.v1.WorkerTask
 	(*ListWorkersRequest)(nil),       // 27: critsweep.v1.ListWorkersRequest
 	(*ListWorkersResponse)(nil),      // 28: critsweep.v1.ListWorkersResponse
-	(*CancelSweepRequest)(nil),       // 29: critsweep.v1.CancelSweepRequest
-	(*CancelSweepResponse)(nil),      // 30: critsweep.v1.CancelSweepResponse
-	(*ExtendSweepRequest)(nil),       // 31: critsweep.v1.ExtendSweepRequest
-	(*ExtendSweepResponse)(nil),      // 32: critsweep.v1.ExtendSweepResponse
-	(*LeaseTaskRequest)(nil),         // 33: critsweep.v1.LeaseTaskRequest
-	(*LeaseTaskResponse)(nil),        // 34: critsweep.v1.LeaseTaskResponse
-	(*HeartbeatRequest)(nil),         // 35: critsweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),        // 36: critsweep.v1.HeartbeatResponse
-	(*CheckpointChunk)(nil),          // 37: critsweep.v1.CheckpointChunk
-	(*UploadCheckpointResponse)(nil), // 38: critsweep.v1.UploadCheckpointResponse
-	(*CompleteTaskRequest)(nil),      // 39: critsweep.v1.CompleteTaskRequest
-	(*CompleteTaskResponse)(nil),     // 40: critsweep.v1.CompleteTaskResponse
-	(*FailTaskRequest)(nil),          // 41: critsweep.v1.FailTaskRequest
-	(*FailTaskResponse)(nil),         // 42: critsweep.v1.FailTaskResponse
-	(*ModelSpec)(nil),                // 43: critsweep.v1.ModelSpec
-	(*NetworkSpec)(nil),              // 44: critsweep.v1.NetworkSpec
-	(*TrainingSpec)(nil),             // 45: critsweep.v1.TrainingSpec
-	(*timestamppb.Timestamp)(nil),    // 46: google.protobuf.Timestamp
-	(*Result)(nil),                   // 47: critsweep.v1.Result
-	(*Checkpoint)(nil),               // 48: critsweep.v1.Checkpoint
-	(*durationpb.Duration)(nil),      // 49: google.protobuf.Duration
+	(*SearchResultsRequest)(nil),     // 29: critsweep.v1.SearchResultsRequest
+	(*SearchResultsResponse)(nil),    // 30: critsweep.v1.SearchResultsResponse
+	(*CancelSweepRequest)(nil),       // 31: critsweep.v1.CancelSweepRequest
+	(*CancelSweepResponse)(nil),      // 32: critsweep.v1.CancelSweepResponse
+	(*ExtendSweepRequest)(nil),       // 33: critsweep.v1.ExtendSweepRequest
+	(*ExtendSweepResponse)(nil),      // 34: critsweep.v1.ExtendSweepResponse
+	(*LeaseTaskRequest)(nil),         // 35: critsweep.v1.LeaseTaskRequest
+	(*LeaseTaskResponse)(nil),        // 36: critsweep.v1.LeaseTaskResponse
+	(*HeartbeatRequest)(nil),         // 37: critsweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),        // 38: critsweep.v1.HeartbeatResponse
+	(*CheckpointChunk)(nil),          // 39: critsweep.v1.CheckpointChunk
+	(*UploadCheckpointResponse)(nil), // 40: critsweep.v1.UploadCheckpointResponse
+	(*CompleteTaskRequest)(nil),      // 41: critsweep.v1.CompleteTaskRequest
+	(*CompleteTaskResponse)(nil),     // 42: critsweep.v1.CompleteTaskResponse
+	(*FailTaskRequest)(nil),          // 43: critsweep.v1.FailTaskRequest
+	(*FailTaskResponse)(nil),         // 44: critsweep.v1.FailTaskResponse
+	(*ModelSpec)(nil),                // 45: critsweep.v1.ModelSpec
+	(*NetworkSpec)(nil),              // 46: critsweep.v1.NetworkSpec
+	(*TrainingSpec)(nil),             // 47: critsweep.v1.TrainingSpec
+	(*timestamppb.Timestamp)(nil),    // 48: google.protobuf.Timestamp
+	(*Result)(nil),                   // 49: critsweep.v1.Result
+	(*Checkpoint)(nil),               // 50: critsweep.v1.Checkpoint
+	(*durationpb.Duration)(nil),      // 51: google.protobuf.Duration
 }
 var file_critsweep_v1_coordinator_proto_depIdxs = []int32{
 	1,  // 0: critsweep.v1.Grid.beta:type_name -> critsweep.v1.Axis
-	43, // 1: critsweep.v1.SweepSpec.model:type_name -> critsweep.v1.ModelSpec
+	45, // 1: critsweep.v1.SweepSpec.model:type_name -> critsweep.v1.ModelSpec
 	2,  // 2: critsweep.v1.SweepSpec.grid:type_name -> critsweep.v1.Grid
-	44, // 3: critsweep.v1.SweepSpec.network:type_name -> critsweep.v1.NetworkSpec
-	45, // 4: critsweep.v1.SweepSpec.training:type_name -> critsweep.v1.TrainingSpec
-	43, // 5: critsweep.v1.TaskSpec.model:type_name -> critsweep.v1.ModelSpec
-	44, // 6: critsweep.v1.TaskSpec.network:type_name -> critsweep.v1.NetworkSpec
-	45, // 7: critsweep.v1.TaskSpec.training:type_name -> critsweep.v1.TrainingSpec
+	46, // 3: critsweep.v1.SweepSpec.network:type_name -> critsweep.v1.NetworkSpec
+	47, // 4: critsweep.v1.SweepSpec.training:type_name -> critsweep.v1.TrainingSpec
+	45, // 5: critsweep.v1.TaskSpec.model:type_name -> critsweep.v1.ModelSpec
+	46, // 6: critsweep.v1.TaskSpec.network:type_name -> critsweep.v1.NetworkSpec
+	47, // 7: critsweep.v1.TaskSpec.training:type_name -> critsweep.v1.TrainingSpec
 	6,  // 8: critsweep.v1.ProgressHistory.points:type_name -> critsweep.v1.Progress
 	5,  // 9: critsweep.v1.Task.ref:type_name -> critsweep.v1.TaskRef
 	4,  // 10: critsweep.v1.Task.spec:type_name -> critsweep.v1.TaskSpec
 	0,  // 11: critsweep.v1.Task.state:type_name -> critsweep.v1.TaskState
-	46, // 12: critsweep.v1.Task.lease_expires:type_name -> google.protobuf.Timestamp
+	48, // 12: critsweep.v1.Task.lease_expires:type_name -> google.protobuf.Timestamp
 	6,  // 13: critsweep.v1.Task.progress:type_name -> critsweep.v1.Progress
 	3,  // 14: critsweep.v1.Sweep.spec:type_name -> critsweep.v1.SweepSpec
-	46, // 15: critsweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	48, // 15: critsweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
 	2,  // 16: critsweep.v1.Sweep.extensions:type_name -> critsweep.v1.Grid
 	5,  // 17: critsweep.v1.TaskResult.ref:type_name -> critsweep.v1.TaskRef
 	4,  // 18: critsweep.v1.TaskResult.spec:type_name -> critsweep.v1.TaskSpec
-	47, // 19: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
+	49, // 19: critsweep.v1.TaskResult.result:type_name -> critsweep.v1.Result
 	3,  // 20: critsweep.v1.SubmitSweepRequest.spec:type_name -> critsweep.v1.SweepSpec
 	9,  // 21: critsweep.v1.GetSweepResponse.sweep:type_name -> critsweep.v1.Sweep
 	10, // 22: critsweep.v1.GetSweepResponse.status:type_name -> critsweep.v1.SweepStatus
@@ -3036,67 +3199,70 @@ var file_critsweep_v1_coordinator_proto_depIdxs = []int32{
 	11, // 24: critsweep.v1.QueryResultsResponse.results:type_name -> critsweep.v1.TaskResult
 	5,  // 25: critsweep.v1.GetTaskRequest.ref:type_name -> critsweep.v1.TaskRef
 	8,  // 26: critsweep.v1.GetTaskResponse.task:type_name -> critsweep.v1.Task
-	47, // 27: critsweep.v1.GetTaskResponse.result:type_name -> critsweep.v1.Result
+	49, // 27: critsweep.v1.GetTaskResponse.result:type_name -> critsweep.v1.Result
 	7,  // 28: critsweep.v1.GetTaskResponse.progress:type_name -> critsweep.v1.ProgressHistory
 	0,  // 29: critsweep.v1.ListTasksRequest.states:type_name -> critsweep.v1.TaskState
 	8,  // 30: critsweep.v1.ListTasksResponse.tasks:type_name -> critsweep.v1.Task
-	46, // 31: critsweep.v1.WorkerStatus.first_seen:type_name -> google.protobuf.Timestamp
-	46, // 32: critsweep.v1.WorkerStatus.last_seen:type_name -> google.protobuf.Timestamp
-	46, // 33: critsweep.v1.WorkerStatus.last_heartbeat:type_name -> google.protobuf.Timestamp
+	48, // 31: critsweep.v1.WorkerStatus.first_seen:type_name -> google.protobuf.Timestamp
+	48, // 32: critsweep.v1.WorkerStatus.last_seen:type_name -> google.protobuf.Timestamp
+	48, // 33: critsweep.v1.WorkerStatus.last_heartbeat:type_name -> google.protobuf.Timestamp
 	26, // 34: critsweep.v1.WorkerStatus.tasks:type_name -> critsweep.v1.WorkerTask
 	5,  // 35: critsweep.v1.WorkerTask.ref:type_name -> critsweep.v1.TaskRef
 	6,  // 36: critsweep.v1.WorkerTask.progress:type_name -> critsweep.v1.Progress
 	25, // 37: critsweep.v1.ListWorkersResponse.workers:type_name -> critsweep.v1.WorkerStatus
-	10, // 38: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	2,  // 39: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
-	10, // 40: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
-	5,  // 41: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
-	4,  // 42: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
-	46, // 43: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
-	48, // 44: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
-	49, // 45: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
-	5,  // 46: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
-	6,  // 47: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
-	46, // 48: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
-	5,  // 49: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
-	5,  // 50: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	47, // 51: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
-	5,  // 52: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
-	12, // 53: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
-	14, // 54: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
-	16, // 55: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
-	18, // 56: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
-	19, // 57: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
-	29, // 58: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
-	31, // 59: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
-	21, // 60: critsweep.v1.Coordinator.GetTask:input_type -> critsweep.v1.GetTaskRequest
-	23, // 61: critsweep.v1.Coordinator.ListTasks:input_type -> critsweep.v1.ListTasksRequest
-	27, // 62: critsweep.v1.Coordinator.ListWorkers:input_type -> critsweep.v1.ListWorkersRequest
-	33, // 63: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
-	35, // 64: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
-	37, // 65: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
-	39, // 66: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
-	41, // 67: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
-	13, // 68: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
-	15, // 69: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
-	17, // 70: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
-	10, // 71: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
-	20, // 72: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
-	30, // 73: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
-	32, // 74: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
-	22, // 75: critsweep.v1.Coordinator.GetTask:output_type -> critsweep.v1.GetTaskResponse
-	24, // 76: critsweep.v1.Coordinator.ListTasks:output_type -> critsweep.v1.ListTasksResponse
-	28, // 77: critsweep.v1.Coordinator.ListWorkers:output_type -> critsweep.v1.ListWorkersResponse
-	34, // 78: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
-	36, // 79: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
-	38, // 80: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
-	40, // 81: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
-	42, // 82: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
-	68, // [68:83] is the sub-list for method output_type
-	53, // [53:68] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	11, // 38: critsweep.v1.SearchResultsResponse.results:type_name -> critsweep.v1.TaskResult
+	10, // 39: critsweep.v1.CancelSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	2,  // 40: critsweep.v1.ExtendSweepRequest.grid:type_name -> critsweep.v1.Grid
+	10, // 41: critsweep.v1.ExtendSweepResponse.status:type_name -> critsweep.v1.SweepStatus
+	5,  // 42: critsweep.v1.LeaseTaskResponse.ref:type_name -> critsweep.v1.TaskRef
+	4,  // 43: critsweep.v1.LeaseTaskResponse.spec:type_name -> critsweep.v1.TaskSpec
+	48, // 44: critsweep.v1.LeaseTaskResponse.expires:type_name -> google.protobuf.Timestamp
+	50, // 45: critsweep.v1.LeaseTaskResponse.checkpoint:type_name -> critsweep.v1.Checkpoint
+	51, // 46: critsweep.v1.LeaseTaskResponse.retry_after:type_name -> google.protobuf.Duration
+	5,  // 47: critsweep.v1.HeartbeatRequest.ref:type_name -> critsweep.v1.TaskRef
+	6,  // 48: critsweep.v1.HeartbeatRequest.progress:type_name -> critsweep.v1.Progress
+	48, // 49: critsweep.v1.HeartbeatResponse.expires:type_name -> google.protobuf.Timestamp
+	5,  // 50: critsweep.v1.CheckpointChunk.ref:type_name -> critsweep.v1.TaskRef
+	5,  // 51: critsweep.v1.CompleteTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	49, // 52: critsweep.v1.CompleteTaskRequest.result:type_name -> critsweep.v1.Result
+	5,  // 53: critsweep.v1.FailTaskRequest.ref:type_name -> critsweep.v1.TaskRef
+	12, // 54: critsweep.v1.Coordinator.SubmitSweep:input_type -> critsweep.v1.SubmitSweepRequest
+	14, // 55: critsweep.v1.Coordinator.GetSweep:input_type -> critsweep.v1.GetSweepRequest
+	16, // 56: critsweep.v1.Coordinator.ListSweeps:input_type -> critsweep.v1.ListSweepsRequest
+	18, // 57: critsweep.v1.Coordinator.WatchSweep:input_type -> critsweep.v1.WatchSweepRequest
+	19, // 58: critsweep.v1.Coordinator.QueryResults:input_type -> critsweep.v1.QueryResultsRequest
+	31, // 59: critsweep.v1.Coordinator.CancelSweep:input_type -> critsweep.v1.CancelSweepRequest
+	33, // 60: critsweep.v1.Coordinator.ExtendSweep:input_type -> critsweep.v1.ExtendSweepRequest
+	21, // 61: critsweep.v1.Coordinator.GetTask:input_type -> critsweep.v1.GetTaskRequest
+	23, // 62: critsweep.v1.Coordinator.ListTasks:input_type -> critsweep.v1.ListTasksRequest
+	27, // 63: critsweep.v1.Coordinator.ListWorkers:input_type -> critsweep.v1.ListWorkersRequest
+	29, // 64: critsweep.v1.Coordinator.SearchResults:input_type -> critsweep.v1.SearchResultsRequest
+	35, // 65: critsweep.v1.Coordinator.LeaseTask:input_type -> critsweep.v1.LeaseTaskRequest
+	37, // 66: critsweep.v1.Coordinator.Heartbeat:input_type -> critsweep.v1.HeartbeatRequest
+	39, // 67: critsweep.v1.Coordinator.UploadCheckpoint:input_type -> critsweep.v1.CheckpointChunk
+	41, // 68: critsweep.v1.Coordinator.CompleteTask:input_type -> critsweep.v1.CompleteTaskRequest
+	43, // 69: critsweep.v1.Coordinator.FailTask:input_type -> critsweep.v1.FailTaskRequest
+	13, // 70: critsweep.v1.Coordinator.SubmitSweep:output_type -> critsweep.v1.SubmitSweepResponse
+	15, // 71: critsweep.v1.Coordinator.GetSweep:output_type -> critsweep.v1.GetSweepResponse
+	17, // 72: critsweep.v1.Coordinator.ListSweeps:output_type -> critsweep.v1.ListSweepsResponse
+	10, // 73: critsweep.v1.Coordinator.WatchSweep:output_type -> critsweep.v1.SweepStatus
+	20, // 74: critsweep.v1.Coordinator.QueryResults:output_type -> critsweep.v1.QueryResultsResponse
+	32, // 75: critsweep.v1.Coordinator.CancelSweep:output_type -> critsweep.v1.CancelSweepResponse
+	34, // 76: critsweep.v1.Coordinator.ExtendSweep:output_type -> critsweep.v1.ExtendSweepResponse
+	22, // 77: critsweep.v1.Coordinator.GetTask:output_type -> critsweep.v1.GetTaskResponse
+	24, // 78: critsweep.v1.Coordinator.ListTasks:output_type -> critsweep.v1.ListTasksResponse
+	28, // 79: critsweep.v1.Coordinator.ListWorkers:output_type -> critsweep.v1.ListWorkersResponse
+	30, // 80: critsweep.v1.Coordinator.SearchResults:output_type -> critsweep.v1.SearchResultsResponse
+	36, // 81: critsweep.v1.Coordinator.LeaseTask:output_type -> critsweep.v1.LeaseTaskResponse
+	38, // 82: critsweep.v1.Coordinator.Heartbeat:output_type -> critsweep.v1.HeartbeatResponse
+	40, // 83: critsweep.v1.Coordinator.UploadCheckpoint:output_type -> critsweep.v1.UploadCheckpointResponse
+	42, // 84: critsweep.v1.Coordinator.CompleteTask:output_type -> critsweep.v1.CompleteTaskResponse
+	44, // 85: critsweep.v1.Coordinator.FailTask:output_type -> critsweep.v1.FailTaskResponse
+	70, // [70:86] is the sub-list for method output_type
+	54, // [54:70] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_critsweep_v1_coordinator_proto_init() }
@@ -3111,7 +3277,7 @@ func file_critsweep_v1_coordinator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_critsweep_v1_coordinator_proto_rawDesc), len(file_critsweep_v1_coordinator_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,7 @@ const (
 	Coordinator_GetTask_FullMethodName          = "/critsweep.v1.Coordinator/GetTask"
 	Coordinator_ListTasks_FullMethodName        = "/critsweep.v1.Coordinator/ListTasks"
 	Coordinator_ListWorkers_FullMethodName      = "/critsweep.v1.Coordinator/ListWorkers"
+	Coordinator_SearchResults_FullMethodName    = "/critsweep.v1.Coordinator/SearchResults"
 	Coordinator_LeaseTask_FullMethodName        = "/critsweep.v1.Coordinator/LeaseTask"
 	Coordinator_Heartbeat_FullMethodName        = "/critsweep.v1.Coordinator/Heartbeat"
 	Coordinator_UploadCheckpoint_FullMethodName = "/critsweep.v1.Coordinator/UploadCheckpoint"
@@ -53,6 +54,7 @@ type CoordinatorClient interface {
 	GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*GetTaskResponse, error)
 	ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error)
 	ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error)
+	SearchResults(ctx context.Context, in *SearchResultsRequest, opts ...grpc.CallOption) (*SearchResultsResponse, error)
 	// Worker calls; each names the task and the lease epoch, and a stale epoch is refused
 	// with FailedPrecondition.
 	LeaseTask(ctx context.Context, in *LeaseTaskRequest, opts ...grpc.CallOption) (*LeaseTaskResponse, error)
@@ -179,6 +181,16 @@ func (c *coordinatorClient) ListWorkers(ctx context.Context, in *ListWorkersRequ
 	return out, nil
 }
 
+func (c *coordinatorClient) SearchResults(ctx context.Context, in *SearchResultsRequest, opts ...grpc.CallOption) (*SearchResultsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchResultsResponse)
+	err := c.cc.Invoke(ctx, Coordinator_SearchResults_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *coordinatorClient) LeaseTask(ctx context.Context, in *LeaseTaskRequest, opts ...grpc.CallOption) (*LeaseTaskResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LeaseTaskResponse)
@@ -249,6 +261,7 @@ type CoordinatorServer interface {
 	GetTask(context.Context, *GetTaskRequest) (*GetTaskResponse, error)
 	ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error)
 	ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error)
+	SearchResults(context.Context, *SearchResultsRequest) (*SearchResultsResponse, error)
 	// Worker calls; each names the task and the lease epoch, and a stale epoch is refused
 	// with FailedPrecondition.
 	LeaseTask(context.Context, *LeaseTaskRequest) (*LeaseTaskResponse, error)
@@ -295,6 +308,9 @@ func (UnimplementedCoordinatorServer) ListTasks(context.Context, *ListTasksReque
 }
 func (UnimplementedCoordinatorServer) ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListWorkers not implemented")
+}
+func (UnimplementedCoordinatorServer) SearchResults(context.Context, *SearchResultsRequest) (*SearchResultsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchResults not implemented")
 }
 func (UnimplementedCoordinatorServer) LeaseTask(context.Context, *LeaseTaskRequest) (*LeaseTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LeaseTask not implemented")
@@ -505,6 +521,24 @@ func _Coordinator_ListWorkers_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Coordinator_SearchResults_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchResultsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServer).SearchResults(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Coordinator_SearchResults_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServer).SearchResults(ctx, req.(*SearchResultsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Coordinator_LeaseTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(LeaseTaskRequest)
 	if err := dec(in); err != nil {
@@ -626,6 +660,10 @@ var Coordinator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListWorkers",
 			Handler:    _Coordinator_ListWorkers_Handler,
+		},
+		{
+			MethodName: "SearchResults",
+			Handler:    _Coordinator_SearchResults_Handler,
 		},
 		{
 			MethodName: "LeaseTask",
