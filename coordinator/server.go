@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -48,7 +49,8 @@ type ServerOptions struct {
 }
 
 // Server serves a Coordinator over gRPC: the Coordinator service, the standard health
-// service, bearer-token authentication and panic recovery. Each method only translates:
+// service, server reflection (for grpcurl and grpcui), bearer-token authentication and
+// panic recovery. Each method only translates:
 // the Coordinator decides, and its errors become status codes (InvalidArgument naming
 // the field, NotFound, FailedPrecondition for a stale epoch, …).
 type Server struct {
@@ -95,6 +97,9 @@ func NewServer(c *Coordinator, o *ServerOptions) *Server {
 	s.grpc = grpc.NewServer(gopts...)
 	critsweepv1.RegisterCoordinatorServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
+	// Server reflection, so that grpcurl and grpcui can list and call the API; the token
+	// guards it like the Coordinator service.
+	reflection.Register(s.grpc)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(critsweepv1.Coordinator_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return s
