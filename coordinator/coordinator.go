@@ -167,7 +167,12 @@ func New(db *store.DB, clock Clock, o *Options) (*Coordinator, error) {
 		feed:     newChangeFeed(),
 		closed:   make(chan struct{}),
 	}
+	// The indexes serve leases, which a read-only coordinator never grants: it skips
+	// reading every task.
 	err := db.View(func(tx *store.Tx) error {
+		if db.ReadOnly() {
+			return nil
+		}
 		return tx.ForEachSweep(func(s *critsweepv1.Sweep) error {
 			c.attempts[s.GetId()] = c.maxAttempts(s.GetSpec())
 			return tx.ForEachTask(s.GetId(), 0, func(t *critsweepv1.Task) error {

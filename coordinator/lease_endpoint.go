@@ -22,6 +22,9 @@ func (c *Coordinator) LeaseTask(ctx context.Context, req *critsweepv1.LeaseTaskR
 	if err := c.checkOpen(ctx); err != nil {
 		return nil, err
 	}
+	if c.db.ReadOnly() {
+		return nil, storeErr(fmt.Errorf("lease a task: %w", store.ErrReadOnly))
+	}
 	started := time.Now()
 	now := c.clock.Now()
 	c.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +162,38 @@ func (c *Coordinator) status(tx *store.Tx, s *critsweepv1.Sweep) (*critsweepv1.S
 // finished reports whether no task of a sweep can change any more.
 func finished(st *critsweepv1.SweepStatus) bool {
 	return st.GetPending() == 0 && st.GetLeased() == 0
+}
+
+// The states of a sweep, as SweepState names them.
+const (
+	SweepRunning   = "running"
+	SweepFinished  = "finished"
+	SweepCancelled = "cancelled"
+)
+
+// SweepState names where a sweep stands: cancelled (the sweep was, or any of its tasks
+// is), finished (nothing pending or leased), or running.
+func SweepState(st *critsweepv1.SweepStatus, cancelled bool) string {
+	switch {
+	case cancelled || st.GetCancelled() > 0:
+		return SweepCancelled
+	case finished(st):
+		return SweepFinished
+	}
+	return SweepRunning
+}
+
+// ETA returns the seconds left until a sweep's pending and leased tasks are done at its
+// recent completion rate: 0 when none is left, and false when the rate is not known.
+func ETA(st *critsweepv1.SweepStatus) (float64, bool) {
+	left := float64(st.GetPending() + st.GetLeased())
+	switch {
+	case left == 0:
+		return 0, true
+	case st.GetDonePerSecond() > 0 && !math.IsInf(st.GetDonePerSecond(), 0):
+		return left / st.GetDonePerSecond(), true
+	}
+	return 0, false
 }
 
 // WatchSweep calls send with the sweep's status now and after every change (merging

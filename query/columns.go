@@ -219,3 +219,33 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// ParseColumns parses a comma-separated list of column names ("sweep_id, beta, binder"),
+// in the order given; an empty list is an error. A name that is no column is an *Error
+// at its place in the list.
+func ParseColumns(list string) ([]*Column, error) {
+	toks, lerr := lex(list)
+	if lerr != nil {
+		return nil, lerr
+	}
+	p := &parser{expr: list, toks: toks}
+	if p.peek().kind == tokEOF {
+		return nil, p.errAt(p.peek(), "no column named (columns: %s)", shortList())
+	}
+	var out []*Column
+	for {
+		c, _, err := p.column()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+		t := p.next()
+		switch t.kind {
+		case tokEOF:
+			return out, nil
+		case tokComma:
+		default:
+			return nil, p.errAt(t, "expected , between column names, found %s", describe(t))
+		}
+	}
+}

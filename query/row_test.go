@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
@@ -105,5 +106,28 @@ func TestLookup(t *testing.T) {
 			t.Errorf("column %q: repeated, or without doc or kind", c.Name)
 		}
 		seen[c.Name] = true
+	}
+}
+
+func TestParseColumns(t *testing.T) {
+	cols, err := ParseColumns("sweep_id, L,binder_stderr")
+	if err != nil || len(cols) != 3 || cols[0].Name != "sweep_id" || cols[1].Name != "size" || cols[2].Name != "binder_stderr" {
+		t.Errorf("ParseColumns = %v, %v; want sweep_id, size, binder_stderr", cols, err)
+	}
+	for _, tt := range []struct {
+		list string
+		col  int
+		msg  string
+	}{
+		{"beta, sise", 7, `unknown column "sise" (did you mean "size"?)`},
+		{"", 1, "no column named"},
+		{"beta binder", 6, "expected , between column names"},
+		{"beta,", 6, "expected a column name"},
+	} {
+		_, err := ParseColumns(tt.list)
+		var qe *Error
+		if !errors.As(err, &qe) || qe.Column != tt.col || !strings.Contains(qe.Msg, tt.msg) {
+			t.Errorf("ParseColumns(%q) = %v, want column %d saying %q", tt.list, err, tt.col, tt.msg)
+		}
 	}
 }

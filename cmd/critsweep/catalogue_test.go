@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -143,7 +144,26 @@ func TestCatalogueCommandLines(t *testing.T) {
 		{"status unknown sweep", []string{"status", "nope-1", "--db", f.db}, 1, []string{`sweep "nope-1"`, "not found"}},
 		{"status missing --db file", []string{"status", "--db", missing}, 2, []string{"--db", "no such file", "a coordinator was started with"}},
 		{"results bad format", []string{"results", "x-1", "--db", f.db, "--format", "xml"}, 2, []string{"--format must be csv or json", "xml"}},
-		{"results without sweep", []string{"results", "--db", f.db}, 2, []string{"accepts 1 arg(s), received 0"}},
+		{"results --where with an unknown column", []string{"results", "--db", f.db, "--where", "model = 'potts' and sise >= 16"}, 2,
+			[]string{`--where: column 21: unknown column "sise" (did you mean "size"?)`, "sise >= 16\n                      ^"}},
+		{"results --where with or", []string{"results", "--db", f.db, "--where", "size = 8 or size = 16"}, 2,
+			[]string{"--where: column 10: or is not supported", "in (…)"}},
+		{"results --where text without quotes", []string{"results", "--db", f.db, "--where", "model = potts"}, 2,
+			[]string{"--where: column 9: model is text: write its value in quotes, 'potts'"}},
+		{"results --where number compared with text", []string{"results", "--db", f.db, "--where", "size >= 'big'"}, 2,
+			[]string{`--where: column 9: size is a number, "big" (text) is not`}},
+		{"results --where near without a number", []string{"results", "--db", f.db, "--where", "beta near"}, 2,
+			[]string{"--where: column 10: near needs a number, found the end of the expression"}},
+		{"results --where open string", []string{"results", "--db", f.db, "--where", "model = 'potts"}, 2,
+			[]string{"--where: column 9: this string is not closed: add a ' after it"}},
+		{"results --where negative tolerance", []string{"results", "--db", f.db, "--where", "beta near 1 within -1"}, 2,
+			[]string{"--where: column 20: the tolerance must be ≥ 0"}},
+		{"results --where dangling and", []string{"results", "--db", f.db, "--where", "size > 16 and"}, 2,
+			[]string{"--where: column 14: a comparison must follow and"}},
+		{"results --sort unknown column", []string{"results", "--db", f.db, "--sort", "bta desc"}, 2,
+			[]string{`--sort: column 1: unknown column "bta" (did you mean "beta"?)`}},
+		{"results --columns unknown column", []string{"results", "--db", f.db, "--columns", "beta,sizes"}, 2,
+			[]string{`--columns: column 6: unknown column "sizes" (did you mean "size"?)`}},
 		{"cancel two sweeps", []string{"cancel", "a-1", "b-1", "--db", f.db}, 2, []string{"accepts 1 arg(s), received 2"}},
 		{"analyze unknown sweep", []string{"analyze", "nope-1", "--db", f.db}, 1, []string{`sweep "nope-1"`, "not found"}},
 		// run, version, db, unknown commands
@@ -396,6 +416,34 @@ func TestCatalogueRPCs(t *testing.T) {
 			_, err := cs.cl.Heartbeat(ctx, &critsweepv1.HeartbeatRequest{Ref: &critsweepv1.TaskRef{SweepId: cs.id, Index: 99}, Epoch: 1})
 			return err
 		}, codes.NotFound, coordinator.ErrTaskNotFound, []string{"/99", "task not found"}},
+		{"search with a bad filter", func() error {
+			_, err := cs.cl.SearchResults(ctx, &critsweepv1.SearchResultsRequest{Filter: "size >= 8 and bnder > 0.5"})
+			return err
+		}, codes.InvalidArgument, coordinator.ErrInvalidQuery, []string{"filter: column 15", `unknown column "bnder" (did you mean "binder"?)`}},
+		{"search with a bad order", func() error {
+			_, err := cs.cl.SearchResults(ctx, &critsweepv1.SearchResultsRequest{OrderBy: "size,,beta"})
+			return err
+		}, codes.InvalidArgument, coordinator.ErrInvalidQuery, []string{"order_by: column 6", "expected a column name"}},
+		{"search an unknown sweep", func() error {
+			_, err := cs.cl.SearchResults(ctx, &critsweepv1.SearchResultsRequest{SweepIds: []string{cs.id, "nope-1"}})
+			return err
+		}, codes.NotFound, coordinator.ErrSweepNotFound, []string{"sweep_ids[1]", `sweep "nope-1"`}},
+		{"search with a foreign page token", func() error {
+			_, err := cs.cl.SearchResults(ctx, &critsweepv1.SearchResultsRequest{PageToken: "page-two"})
+			return err
+		}, codes.InvalidArgument, coordinator.ErrInvalidRequest, []string{"page_token", `"page-two"`}},
+		{"task of an unknown sweep", func() error {
+			_, err := cs.cl.GetTask(ctx, &critsweepv1.GetTaskRequest{Ref: &critsweepv1.TaskRef{SweepId: "nope-1"}})
+			return err
+		}, codes.NotFound, coordinator.ErrSweepNotFound, []string{`sweep "nope-1"`}},
+		{"task past the last", func() error {
+			_, err := cs.cl.GetTask(ctx, &critsweepv1.GetTaskRequest{Ref: &critsweepv1.TaskRef{SweepId: cs.id, Index: 99}})
+			return err
+		}, codes.NotFound, coordinator.ErrTaskNotFound, []string{"/99", "task not found"}},
+		{"tasks in no state", func() error {
+			_, err := cs.cl.ListTasks(ctx, &critsweepv1.ListTasksRequest{SweepId: cs.id, States: []critsweepv1.TaskState{7}})
+			return err
+		}, codes.InvalidArgument, coordinator.ErrInvalidRequest, []string{"states[0] is 7", "not a task state"}},
 		{"bad spec", func() error {
 			bad := &critsweepv1.SweepSpec{Name: "bad", Model: &critsweepv1.ModelSpec{Kind: "ising"},
 				Grid:     &critsweepv1.Grid{Beta: &critsweepv1.Axis{Values: []float64{0.4}}, Size: []uint32{1}, Tau: []float64{1}},
@@ -505,6 +553,7 @@ func TestCatalogueDatabaseFiles(t *testing.T) {
 	write := func(t *testing.T, data []byte) string {
 		return writeFile(t, "critsweep.db", string(data))
 	}
+	newer := fmt.Sprintf("schema version %d", store.SchemaVersion+1)
 	withBolt := func(t *testing.T, fn func(tx *bolt.Tx) error) string {
 		path := write(t, sound)
 		damage(t, path, fn)
@@ -557,9 +606,9 @@ func TestCatalogueDatabaseFiles(t *testing.T) {
 		},
 		sentinels: []error{store.ErrSchemaNewer},
 		runs: []run{
-			{args: []string{"status", "--db", "FILE"}, code: 1, want: []string{"schema version 2", "knows up to 1", "upgrade critsweep"}},
-			{args: []string{"coordinator", "--listen", "127.0.0.1:0", "--db", "FILE"}, code: 1, want: []string{"schema version 2", "upgrade critsweep"}},
-			{args: []string{"db", "check", "FILE"}, code: 1, want: []string{"schema version 2", "upgrade critsweep"}},
+			{args: []string{"status", "--db", "FILE"}, code: 1, want: []string{newer, fmt.Sprintf("knows up to %d", store.SchemaVersion), "upgrade critsweep"}},
+			{args: []string{"coordinator", "--listen", "127.0.0.1:0", "--db", "FILE"}, code: 1, want: []string{newer, "upgrade critsweep"}},
+			{args: []string{"db", "check", "FILE"}, code: 1, want: []string{newer, "upgrade critsweep"}},
 		},
 	}, {
 		name: "unknown schema version",

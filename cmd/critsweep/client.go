@@ -168,7 +168,7 @@ func (f *clientFlags) connect(write bool) (*connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := coordinator.New(db, nil, &coordinator.Options{Logger: slog.New(slog.DiscardHandler)})
+	c, err := coordinator.New(db, nil, &coordinator.Options{Logger: slog.New(slog.DiscardHandler), Resolve: taskSettings})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -44,7 +44,7 @@ func startTestCluster(t *testing.T, token string) *testCluster {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	c, err := coordinator.New(db, nil, &coordinator.Options{RetryAfter: 20 * time.Millisecond, Logger: quiet})
+	c, err := coordinator.New(db, nil, &coordinator.Options{RetryAfter: 20 * time.Millisecond, Logger: quiet, Resolve: taskSettings})
 	if err != nil {
 		t.Fatal(err)
 	}

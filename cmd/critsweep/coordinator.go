@@ -123,6 +123,7 @@ func (f *coordinatorFlags) run(cmd *cobra.Command) error {
 		MaxAttempts:   f.maxAttempts,
 		Logger:        log,
 		Metrics:       reg,
+		Resolve:       taskSettings,
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/query"
 	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/train"
 )
@@ -19,14 +20,17 @@ import (
 // resultsFlags are the flags of `critsweep results`.
 type resultsFlags struct {
 	clientFlags
-	format string
+	format  string
+	where   string
+	sort    string
+	columns string
 }
 
 func newResultsCmd() *cobra.Command {
 	var f resultsFlags
 	cmd := &cobra.Command{
-		Use:   "results SWEEP",
-		Short: "Print the results of a sweep's finished tasks as CSV or JSON",
+		Use:   "results [SWEEP...]",
+		Short: "Print the results of finished tasks as CSV or JSON, of some sweeps or all, filtered and sorted",
 		Long: `results prints one record per finished task of a sweep, in task order: the grid point
 (beta, size, tau, boundary), the task's model and training settings, the fields of
 ` + "`critsweep train --json`" + ` (ln_lambda_per_site and its stderr, m2, m4, binder, xi_over_l with
@@ -37,20 +41,53 @@ enough), and attempts, the number of leases the task took.
 "exact_", empty where there is no exact comparison, and values not finite print as NaN.
 --format json prints one JSON object {"sweep_id", "results": [...]}, with "exact" an
 object as in train --json and values not finite as null. "seconds" is the time of the
-attempt that completed the task.`,
+attempt that completed the task.
+
+With several SWEEPs, or none (every sweep in the store), each record starts with its
+sweep_id, and the JSON object has "sweep_ids" instead of "sweep_id". --where keeps the
+tasks an expression matches, in the style of MLflow's search syntax: comparisons of any
+column joined by and,
+
+  model = 'potts' and size >= 16 and beta near 1.005
+  boundary = 'periodic' and binder is not null and exact_tv_distance < 0.05
+  sweep_name like 'ising%' and L in (8, 16) and beta near 0.44 within 0.002
+
+with =, !=, <, <=, >, >=, near [within T | within P%] (0.1% without within), in (…),
+not in, like and ilike ('%' any text, '_' one character), is null, is not null. Text goes
+in quotes; on real columns = holds to a relative 1e-9. --sort orders the records ("size
+desc, beta" or "-size,beta"; by sweep and task index otherwise) and --columns picks and
+orders the columns ("sweep_id,beta,size,binder"; values as in the CSV, null where
+absent). A mistake in an expression is reported with the column where it goes wrong.
+The columns: ` + columnNames() + `.`,
 		Example: `  critsweep results ising-critical-1 --coordinator coordinator:7878 --token-file token > ising.csv
-  critsweep results ising-critical-1 --db sweeps.db --format json | jq '.results[] | [.beta, .size, .binder]'`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args[0]) },
+  critsweep results ising-critical-1 --db sweeps.db --format json | jq '.results[] | [.beta, .size, .binder]'
+  critsweep results --db sweeps.db --where "model = 'potts' and size >= 16 and beta near 1.005" --sort "size, beta"
+  critsweep results ising-a-1 ising-b-2 --db sweeps.db --where "binder is not null" --columns sweep_id,beta,size,binder`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args) },
 	}
 	f.clientFlags.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.format, "format", "csv", "output format: csv or json")
+	cmd.Flags().StringVar(&f.where, "where", "", `keep the tasks this expression matches, e.g. "model = 'potts' and size >= 16 and beta near 1.005"`)
+	cmd.Flags().StringVar(&f.sort, "sort", "", `order of the records, e.g. "size desc, beta" (default: by sweep and task index)`)
+	cmd.Flags().StringVar(&f.columns, "columns", "", "the columns to print, in order, e.g. sweep_id,beta,size,binder (default: every column)")
 	return cmd
+}
+
+// columnNames lists the query columns for the help text.
+func columnNames() string {
+	var names []string
+	for _, c := range query.Columns() {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // resultRecord is one task of `critsweep results`: its grid point and settings, the
 // fields of `critsweep train --json`, and its attempts.
 type resultRecord struct {
+	// SweepID is set when the records come from more than one sweep, or from all.
+	SweepID      string  `json:"sweep_id,omitempty"`
 	Index        uint32  `json:"index"`
 	Beta         float64 `json:"beta"`
 	Size         uint32  `json:"size"`
@@ -160,32 +197,46 @@ func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
 		Index:          tr.GetRef().GetIndex(),
 		Beta:           spec.GetBeta(),
 		Size:           spec.GetSize(),
-		Tau:            spec.GetTau(),
 		Boundary:       spec.GetBoundary(),
 		Model:          spec.GetModel().GetKind(),
 		Objective:      res.GetObjective(),
-		Batch:          int(spec.GetTraining().GetBatch()),
-		LearningRate:   spec.GetTraining().GetLearningRate(),
 		Seed:           spec.GetTraining().GetSeed(),
 		estimateFields: newEstimateFields(res),
 		Attempts:       tr.GetAttempts(),
 	}
-	for _, h := range spec.GetNetwork().GetHidden() {
-		rec.Hidden = append(rec.Hidden, int(h))
+	s, ok := resolveSettings(spec)
+	if !ok {
+		s = query.StoredSettings(spec)
 	}
-	if sys, cfg, err := task.Resolve(spec, nil); err == nil {
-		rec.Q, rec.Hidden, rec.Batch, rec.LearningRate = sys.Q(), cfg.Hidden, cfg.Batch, cfg.LearningRate
-		if rec.Objective == "" {
-			rec.Objective = cfg.Objective
-		}
-		if train.UsesTau(cfg.Objective) {
-			rec.Tau = cfg.Tau
-		}
+	rec.Q, rec.Hidden, rec.Batch, rec.LearningRate, rec.Tau = s.Q, s.Hidden, s.Batch, s.LearningRate, s.Tau
+	if rec.Objective == "" {
+		rec.Objective = s.Objective
 	}
 	return rec
 }
 
-// csvHeader names the columns of `critsweep results --format csv`.
+// taskSettings is the query.Resolver of critsweep's binaries: a task's settings with
+// train's defaults resolved (task.Resolve), as the worker trains it. The coordinators
+// this binary makes search with it, so that a filter on batch or learning_rate sees what
+// the records print.
+func taskSettings(ts *critsweepv1.TaskSpec) (query.Settings, bool) {
+	sys, cfg, err := task.Resolve(ts, nil)
+	if err != nil {
+		return query.Settings{}, false
+	}
+	s := query.Settings{Q: sys.Q(), Hidden: cfg.Hidden, Batch: cfg.Batch, LearningRate: cfg.LearningRate,
+		Objective: cfg.Objective, Tau: ts.GetTau()}
+	if train.UsesTau(cfg.Objective) {
+		s.Tau = cfg.Tau
+	}
+	return s, true
+}
+
+// resolveSettings is taskSettings, remembered across the tasks of a sweep.
+var resolveSettings = query.Memo(taskSettings)
+
+// csvHeader names the columns of `critsweep results --format csv` (with sweep_id first
+// when the records come from several sweeps).
 var csvHeader = []string{
 	"index", "beta", "size", "tau", "boundary", "model", "q", "objective", "hidden", "batch",
 	"learning_rate", "seed",
@@ -223,10 +274,14 @@ func (r *resultRecord) csvRow() []string {
 	return append(row, u(uint64(r.Attempts)))
 }
 
-func (f *resultsFlags) run(cmd *cobra.Command, sweepID string) error {
+func (f *resultsFlags) run(cmd *cobra.Command, sweeps []string) error {
 	if f.format != "csv" && f.format != "json" {
 		return usageErrorf("--format must be csv or json, got %q", f.format)
 	}
+	if len(sweeps) != 1 || f.where != "" || f.sort != "" || f.columns != "" {
+		return f.search(cmd, sweeps)
+	}
+	sweepID := sweeps[0]
 	return f.withConnection(cmd, false, func(ctx context.Context, api coordinator.API) error {
 		// GetSweep first, so that an unknown sweep is an error rather than no results.
 		if _, err := api.GetSweep(ctx, &critsweepv1.GetSweepRequest{SweepId: sweepID}); err != nil {

@@ -98,6 +98,7 @@ func (f *runFlags) run(cmd *cobra.Command) error {
 		LeaseDuration: 15 * time.Second,
 		RetryAfter:    200 * time.Millisecond,
 		Logger:        logger,
+		Resolve:       taskSettings,
 	})
 	if err != nil {
 		return err

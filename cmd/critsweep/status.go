@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"text/tabwriter"
 	"time"
 
@@ -74,19 +73,8 @@ func newSweepStatus(st *critsweepv1.SweepStatus, cancelled bool) sweepStatus {
 		Cancelled:     st.GetCancelled(),
 		DonePerSecond: st.GetDonePerSecond(),
 	}
-	left := float64(s.Pending + s.Leased)
-	switch {
-	case cancelled || s.Cancelled > 0:
-		s.State = "cancelled"
-	case left == 0:
-		s.State = "finished"
-	}
-	switch {
-	case left == 0:
-		zero := 0.0
-		s.ETASeconds = &zero
-	case s.DonePerSecond > 0 && !math.IsInf(s.DonePerSecond, 0):
-		eta := left / s.DonePerSecond
+	s.State = coordinator.SweepState(st, cancelled)
+	if eta, ok := coordinator.ETA(st); ok {
 		s.ETASeconds = &eta
 	}
 	return s
