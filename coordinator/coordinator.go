@@ -182,6 +182,7 @@ func New(db *store.DB, clock Clock, o *Options) (*Coordinator, error) {
 					c.queue.push(k)
 				case leased:
 					c.leases.set(k, t.GetEpoch(), t.GetLeaseExpires().AsTime().UnixNano())
+					c.workers.restored(t.GetWorker(), k, t.GetEpoch())
 				}
 				return nil
 			})

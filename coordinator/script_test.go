@@ -480,8 +480,12 @@ func (h *harness) exec(name string, a *scriptArgs, words []string) (out string, 
 		}
 		var b strings.Builder
 		for _, w := range resp.GetWorkers() {
+			lastSeen := "never"
+			if w.GetLastSeen() != nil {
+				lastSeen = h.rel(w.GetLastSeen().AsTime())
+			}
 			fmt.Fprintf(&b, "%s slots=%d connected=%t last_seen=%s completed=%d failed=%d steps/s=%g", w.GetName(), w.GetSlots(),
-				w.GetConnected(), h.rel(w.GetLastSeen().AsTime()), w.GetCompleted(), w.GetFailed(), w.GetStepsPerSecond())
+				w.GetConnected(), lastSeen, w.GetCompleted(), w.GetFailed(), w.GetStepsPerSecond())
 			if w.GetLastHeartbeat() != nil {
 				fmt.Fprintf(&b, " last_heartbeat=%s", h.rel(w.GetLastHeartbeat().AsTime()))
 			}

@@ -70,13 +70,16 @@ func workerOf(slot string) string {
 func (ws *workerSet) seen(slot string, slots uint32, now time.Time) (*workerState, bool) {
 	name := workerOf(slot)
 	w := ws.byName[name]
-	isNew := w == nil
-	if isNew && len(ws.byName) >= maxWorkers {
+	isNew := w == nil || w.firstSeen.IsZero()
+	if w == nil && len(ws.byName) >= maxWorkers {
 		return &workerState{name: name, slotsSeen: map[string]bool{}, tasks: map[taskKey]*workerTask{}}, false // not recorded
 	}
-	if isNew {
-		w = &workerState{name: name, slotsSeen: map[string]bool{}, firstSeen: now, tasks: map[taskKey]*workerTask{}}
+	if w == nil {
+		w = &workerState{name: name, slotsSeen: map[string]bool{}, tasks: map[taskKey]*workerTask{}}
 		ws.byName[name] = w
+	}
+	if w.firstSeen.IsZero() {
+		w.firstSeen = now
 	}
 	if len(w.slotsSeen) < 4096 {
 		w.slotsSeen[slot] = true
@@ -96,19 +99,31 @@ func (ws *workerSet) leased(slot string, k taskKey, epoch uint64, now time.Time)
 	ws.holders[k] = w.name
 }
 
-// heartbeat records the progress of the task's lease at epoch, held by slot.
+// restored records a lease found in the store when the coordinator started: the
+// worker is listed, holding it, but not seen until it calls.
+func (ws *workerSet) restored(slot string, k taskKey, epoch uint64) {
+	name := workerOf(slot)
+	w := ws.byName[name]
+	if w == nil {
+		if len(ws.byName) >= maxWorkers {
+			return
+		}
+		w = &workerState{name: name, slotsSeen: map[string]bool{}, tasks: map[taskKey]*workerTask{}}
+		ws.byName[name] = w
+	}
+	w.slotsSeen[slot] = true
+	w.tasks[k] = &workerTask{slot: slot, epoch: epoch}
+	ws.holders[k] = name
+}
+
+// heartbeat records the progress of the task's lease at epoch, held by slot. A
+// heartbeat of a lease that already ended (it was answered before the completion that
+// followed it, and is recorded after) changes nothing but the worker's last call.
 func (ws *workerSet) heartbeat(slot string, k taskKey, epoch uint64, p *critsweepv1.Progress, now time.Time) {
 	w, _ := ws.seen(slot, 0, now)
 	w.lastHeartbeat = now
 	t := w.tasks[k]
-	if t == nil || t.epoch != epoch {
-		// A lease granted before the coordinator started: learn it now.
-		ws.drop(k)
-		t = &workerTask{slot: slot, epoch: epoch}
-		w.tasks[k] = t
-		ws.holders[k] = w.name
-	}
-	if p == nil {
+	if t == nil || t.epoch != epoch || p == nil {
 		return
 	}
 	if prev := t.progress; prev != nil && p.GetSeconds() > prev.GetSeconds() && p.GetStep() >= prev.GetStep() {
@@ -172,12 +187,13 @@ func (ws *workerSet) list(now time.Time, connected time.Duration) []*critsweepv1
 		st := &critsweepv1.WorkerStatus{
 			Name:          w.name,
 			Slots:         max(w.slotsSaid, uint32(len(w.slotsSeen))),
-			Connected:     now.Sub(w.lastSeen) < connected,
-			FirstSeen:     timestamppb.New(w.firstSeen),
-			LastSeen:      timestamppb.New(w.lastSeen),
+			Connected:     !w.lastSeen.IsZero() && now.Sub(w.lastSeen) < connected,
 			Completed:     w.completed,
 			Failed:        w.failed,
 			DonePerSecond: w.rate.rate(now),
+		}
+		if !w.firstSeen.IsZero() {
+			st.FirstSeen, st.LastSeen = timestamppb.New(w.firstSeen), timestamppb.New(w.lastSeen)
 		}
 		if !w.lastHeartbeat.IsZero() {
 			st.LastHeartbeat = timestamppb.New(w.lastHeartbeat)

@@ -1667,10 +1667,11 @@ type WorkerStatus struct {
 	// slots is the number of slots the worker said it runs, or the number heard from.
 	Slots uint32 `protobuf:"varint,2,opt,name=slots,proto3" json:"slots,omitempty"`
 	// connected is true when the worker called within the lease duration.
-	Connected bool                   `protobuf:"varint,3,opt,name=connected,proto3" json:"connected,omitempty"`
-	FirstSeen *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
-	// last_seen is the time of its last call of any kind, last_heartbeat of its last
-	// heartbeat (unset when none).
+	Connected bool `protobuf:"varint,3,opt,name=connected,proto3" json:"connected,omitempty"`
+	// first_seen is the time of its first call; last_seen of its last call of any kind;
+	// last_heartbeat of its last heartbeat. They are unset when there was none (a worker
+	// known only from the leases the store held when the coordinator started).
+	FirstSeen     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
 	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	LastHeartbeat *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
 	// tasks are the tasks it holds leases on now, with their latest progress.
