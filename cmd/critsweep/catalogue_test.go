@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,6 +134,9 @@ func TestCatalogueCommandLines(t *testing.T) {
 		{"coordinator empty token file", []string{"coordinator", "--db", missing, "--token-file", f.empty}, 2, []string{"--token-file", "is empty"}},
 		{"coordinator bad log format", []string{"coordinator", "--db", missing, "--log-format", "xml"}, 2, []string{"--log-format must be text or json", "xml"}},
 		{"coordinator empty --db", []string{"coordinator", "--db", ""}, 2, []string{"--db is required"}},
+		{"coordinator bad --http", []string{"coordinator", "--listen", "127.0.0.1:0", "--db", filepath.Join(f.dir, "http.db"), "--http", "nowhere"}, 2,
+			[]string{"--http", "missing port"}},
+		{"run bad --http", []string{"run", "--db", filepath.Join(f.dir, "run.db"), "--http", "256.0.0.1:99999"}, 2, []string{"--http"}},
 		// worker
 		{"worker without coordinator", []string{"worker"}, 2, []string{"--coordinator is required", "HOST:PORT"}},
 		{"worker zero slots", []string{"worker", "--coordinator", "localhost:1", "--slots", "0"}, 2, []string{"--slots must be >= 1", "got 0"}},
@@ -707,3 +714,94 @@ func firstLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestCatalogueHTTP sends the dashboard of `critsweep coordinator --http` bad requests:
+// each gets its status and a JSON error that names the parameter or field and says what
+// is wrong (the table of every endpoint is the dashboard package's TestBadRequests).
+func TestCatalogueHTTP(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "http.db")
+	token := writeFile(t, "token", "cat-token\n")
+	coord := startCoordinatorCmd(t, "--db", db, "--token-file", token, "--http", "127.0.0.1:0")
+	url := dashboardURL(t, coord)
+	if code, out, errOut := runCLI(t, "submit", writeFile(t, "sweep.yaml", testSpec), "--coordinator", coord.addr, "--token-file", token); code != 0 {
+		t.Fatalf("submit: %d %s %s", code, out, errOut)
+	}
+	list, err := coord.sweepIDs(t, url, "cat-token")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("sweeps %v: %v", list, err)
+	}
+	sw := "api/v1/sweeps/" + list[0]
+	bearer := map[string]string{"Authorization": "Bearer cat-token"}
+	action := map[string]string{"Authorization": "Bearer cat-token", "Content-Type": "application/json"}
+	for _, tt := range []struct {
+		name         string
+		method, path string
+		body         string
+		header       map[string]string
+		code         int
+		want         []string
+	}{
+		{"no token", "GET", sw, "", nil, 401, []string{"token is required", "Authorization: Bearer TOKEN"}},
+		{"wrong token", "GET", sw, "", map[string]string{"Authorization": "Bearer nope"}, 401, []string{"token is required"}},
+		{"where: unknown column", "GET", sw + "/results?where=" + urlQuery("model = 'potts' and sise >= 16"), "", bearer, 400,
+			[]string{`"parameter":"where"`, `"column":21`, `did you mean \"size\"`}},
+		{"where: or", "GET", sw + "/results?where=" + urlQuery("size = 4 or size = 6"), "", bearer, 400, []string{"or is not supported"}},
+		{"sort: not an order", "GET", sw + "/results?sort=" + urlQuery("size,,beta"), "", bearer, 400, []string{`"parameter":"sort"`, "expected a column name"}},
+		{"columns: unknown", "GET", sw + "/results?columns=beta,bnder", "", bearer, 400, []string{`"parameter":"columns"`, `did you mean \"binder\"`}},
+		{"page size not a number", "GET", sw + "/results?page_size=ten", "", bearer, 400, []string{"page_size", "whole number"}},
+		{"unknown parameter", "GET", sw + "/results?wher=size", "", bearer, 400, []string{`"parameter":"wher"`, "known: where"}},
+		{"unknown sweep", "GET", "api/v1/sweeps/nope-9", "", bearer, 404, []string{"not found"}},
+		{"task index not a number", "GET", sw + "/tasks/x", "", bearer, 400, []string{`"parameter":"index"`}},
+		{"task past the last", "GET", sw + "/tasks/99", "", bearer, 404, []string{"task not found"}},
+		{"unknown task state", "GET", sw + "/tasks?state=sleeping", "", bearer, 400, []string{"state", "not a task state"}},
+		{"unknown endpoint", "GET", "api/v1/nothing", "", bearer, 404, []string{"no endpoint", "GET /api/v1 lists them"}},
+		{"cancel as a form", "POST", sw + "/cancel", "x=1", map[string]string{"Authorization": "Bearer cat-token", "Content-Type": "application/x-www-form-urlencoded"},
+			415, []string{"JSON body"}},
+		{"cancel from another site", "POST", sw + "/cancel", "{}", map[string]string{"Authorization": "Bearer cat-token", "Content-Type": "application/json",
+			"Origin": "https://elsewhere.example"}, 403, []string{"own page"}},
+		{"extend without grid", "POST", sw + "/extend", "{}", action, 400, []string{`"parameter":"grid"`, "is required"}},
+		{"extend with an unknown field", "POST", sw + "/extend", `{"grid": {"beta": {"values": [0.5]}}, "size": [4]}`, action, 400,
+			[]string{`"parameter":"size"`, "unknown field"}},
+		{"extend with a bad grid", "POST", sw + "/extend", `{"grid": {"beta": {"values": [-0.5]}}}`, action, 400, []string{"grid.beta.values[0]", "β must be > 0"}},
+		{"extend with no JSON", "POST", sw + "/extend", `{"grid": `, action, 400, []string{`"parameter":"body"`, "not valid JSON"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, url+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.code || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("%s %s: %d (%s) %s, want %d and JSON", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), body, tt.code)
+			}
+			mustSay(t, "answer", string(body), tt.want)
+		})
+	}
+}
+
+// sweepIDs lists the sweeps through the dashboard.
+func (cc *coordinatorCmd) sweepIDs(t *testing.T, url, token string) ([]string, error) {
+	code, body := get(t, http.DefaultClient, url+"api/v1/sweeps", token)
+	if code != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/v1/sweeps: %d %s", code, body)
+	}
+	var out struct{ Sweeps []struct{ ID string } }
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, s := range out.Sweeps {
+		ids = append(ids, s.ID)
+	}
+	return ids, nil
+}
+
+func urlQuery(s string) string { return url.QueryEscape(s) }

@@ -29,6 +29,7 @@ type coordinatorFlags struct {
 	tokenFile       string
 	tlsCert         string
 	tlsKey          string
+	http            string
 }
 
 func newCoordinatorCmd() *cobra.Command {
@@ -47,13 +48,18 @@ after --max-attempts failed or expired leases (a sweep's max_attempts overrides 
 
 With --token-file, every call but the health service's must carry that bearer token
 (clients and workers pass the same file). With --tls-cert and --tls-key it serves TLS.
+With --http it serves the dashboard on that address: a web page of the sweeps, their
+progress, σ_L curves and β_c, results, failures, tasks' training curves and workers, live,
+with a JSON endpoint for each view (docs/dashboard.md); the token and TLS guard it as they
+guard gRPC, and without a token it is read-only.
 With --metrics-listen it serves Prometheus metrics at /metrics on that address: tasks by
 state per sweep, leases granted, expired and released, lease latency, checkpoints,
 completions and failures, and the Go runtime's.
 SIGINT or SIGTERM stops it gracefully: calls in flight may finish for --shutdown-timeout.`,
 		Example: `  critsweep coordinator --listen :7878 --db sweeps.db --token-file token
   critsweep coordinator --listen 0.0.0.0:7878 --db sweeps.db --token-file token --tls-cert cert.pem --tls-key key.pem --log-format json
-  critsweep coordinator --listen 0.0.0.0:7878 --db sweeps.db --token-file token --metrics-listen 0.0.0.0:9090`,
+  critsweep coordinator --listen 0.0.0.0:7878 --db sweeps.db --token-file token --metrics-listen 0.0.0.0:9090
+  critsweep coordinator --listen 0.0.0.0:7878 --db sweeps.db --token-file token --http 0.0.0.0:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd) },
 	}
@@ -67,6 +73,7 @@ SIGINT or SIGTERM stops it gracefully: calls in flight may finish for --shutdown
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token that every call must carry (default: no authentication)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve TLS with; needs --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fl.StringVar(&f.http, "http", "", "HOST:PORT to serve the dashboard on (web page and JSON endpoints; default: none; port 0: any free port, logged)")
 	f.logFlags.register(fl)
 	f.metricsFlags.register(fl)
 	return cmd
@@ -149,6 +156,14 @@ func (f *coordinatorFlags) run(cmd *cobra.Command) error {
 	}
 	log.Info("coordinator listening", "addr", lis.Addr().String(), "db", f.db,
 		"lease_duration", f.leaseDuration, "tls", tlsConfig != nil, "auth", token != "")
+	if f.http != "" {
+		url, wait, err := serveDashboard(cmd.Context(), f.http, c, token, tlsConfig, log)
+		if err != nil {
+			return err
+		}
+		defer wait()
+		log.Info("dashboard listening", "url", url, "auth", token != "")
+	}
 	if err := srv.Serve(cmd.Context(), lis); err != nil {
 		return err
 	}

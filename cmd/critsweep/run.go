@@ -34,6 +34,7 @@ type runFlags struct {
 	out     string
 	json    bool
 	quiet   bool
+	http    string
 }
 
 func newRunCmd() *cobra.Command {
@@ -64,6 +65,7 @@ finished tasks.`,
 	fl.StringVar(&f.out, "out", "critsweep-results", "folder for the results CSV and the plots")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with the estimate on stdout (progress stays on stderr)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fl.StringVar(&f.http, "http", "localhost:0", `HOST:PORT of the dashboard, whose URL is printed (port 0: any free port; "": none)`)
 	return cmd
 }
 
@@ -111,6 +113,15 @@ func (f *runFlags) run(cmd *cobra.Command) error {
 	sweepID, status, resumed, err := findOrSubmit(coordCtx, coord, sweep)
 	if err != nil {
 		return err
+	}
+	if f.http != "" {
+		url, wait, err := serveDashboard(coordCtx, f.http, coord, "", nil, logger)
+		if err != nil {
+			return err
+		}
+		defer wait()
+		defer stopCoord()
+		fmt.Fprintf(stderr, "dashboard: %s#/sweeps/%s\n", url, sweepID)
 	}
 	switch {
 	case resumed && status.GetDone() == status.GetTotal():

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,6 +53,15 @@ func TestRunInterruptAndResume(t *testing.T) {
 			t.Fatalf("no task done within 60 s; stderr:\n%s", stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The run serves its dashboard and says where.
+	dash := regexp.MustCompile(`dashboard: (http://\S+/)#/sweeps/(\S+)`).FindStringSubmatch(stderr.String())
+	if dash == nil {
+		t.Errorf("run does not print its dashboard's URL; stderr:\n%s", stderr.String())
+	} else if resp, err := http.Get(dash[1] + "api/v1/sweeps/" + dash[2] + "?analysis=false"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("the run's dashboard at %s: %v %v", dash[1], resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	cancel()
 	if c := <-code; c == 0 {
