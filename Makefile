@@ -36,7 +36,7 @@ check:
 
 # RACE_PACKAGES are the packages with goroutines and locks that race runs under the race
 # detector (it needs cgo: gcc).
-RACE_PACKAGES := ./coordinator/... ./worker/... ./store/... ./spec/... ./cmd/... ./internal/...
+RACE_PACKAGES := ./coordinator/... ./worker/... ./store/... ./spec/... ./query/... ./dashboard/... ./cmd/... ./internal/...
 
 race:
 	CGO_ENABLED=1 go test -race -count=1 -timeout 20m $(RACE_PACKAGES)

@@ -64,6 +64,9 @@ func (b *browserErrors) list() []string {
 // results table, and a task's training curve draw. It saves screenshots and fails on any
 // JavaScript error in the console.
 func TestBrowserLiveSweep(t *testing.T) {
+	if raceEnabled {
+		t.Skip("under the race detector training is too slow for a live sweep; the plain run drives the browser")
+	}
 	browser := chromiumPath()
 	if browser == "" {
 		if os.Getenv("CRITSWEEP_BROWSER") == "required" {
