@@ -54,7 +54,7 @@ func (c *Coordinator) SearchResults(ctx context.Context, req *critsweepv1.Search
 		if err != nil {
 			return err
 		}
-		slices.SortStableFunc(rows, order.Compare)
+		order.Sort(rows)
 		for _, r := range rows {
 			if err := r.Err(); err != nil {
 				return err

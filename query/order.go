@@ -2,6 +2,7 @@ package query
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 )
 
@@ -71,6 +72,42 @@ func ParseOrder(expr string) (*Order, error) {
 		default:
 			return nil, p.errAt(t, "expected , or the end of the order after %s, found %s (write: column [asc|desc], …)", col.Name, describe(t))
 		}
+	}
+}
+
+// Sort sorts rows by the order, reading each row's keys once (Compare reads them at
+// every comparison).
+func (o *Order) Sort(rows []*Row) {
+	if o.Empty() {
+		slices.SortStableFunc(rows, o.Compare)
+		return
+	}
+	type keyed struct {
+		row  *Row
+		keys []Value
+	}
+	ks := make([]keyed, len(rows))
+	vals := make([]Value, len(rows)*len(o.keys))
+	for i, r := range rows {
+		k := vals[i*len(o.keys) : (i+1)*len(o.keys)]
+		for j, key := range o.keys {
+			k[j] = key.col.get(r)
+		}
+		ks[i] = keyed{r, k}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		for j, key := range o.keys {
+			if d := compareValues(a.keys[j], b.keys[j], key.desc); d != 0 {
+				return d
+			}
+		}
+		if d := strings.Compare(a.row.SweepID, b.row.SweepID); d != 0 {
+			return d
+		}
+		return cmp.Compare(a.row.Ref.GetIndex(), b.row.Ref.GetIndex())
+	})
+	for i := range ks {
+		rows[i] = ks[i].row
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"google.golang.org/protobuf/proto"
-
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/spec"
 )
@@ -159,16 +157,37 @@ func Memo(r Resolver) Resolver {
 	}
 }
 
-// settingsKey is ts without the fields no default depends on (β, boundary, seed),
-// encoded.
+// settingsKey writes ts without the fields no default depends on (β, boundary, seed).
+// A test checks that it tells apart every other field.
 func settingsKey(ts *critsweepv1.TaskSpec) string {
-	k := &critsweepv1.TaskSpec{Model: ts.GetModel(), Size: ts.GetSize(), Tau: ts.GetTau(), Network: ts.GetNetwork()}
-	if tr := ts.GetTraining(); tr != nil {
-		tr = proto.Clone(tr).(*critsweepv1.TrainingSpec)
-		tr.Seed = 0
-		k.Training = tr
+	b := make([]byte, 0, 128)
+	num := func(x float64) { b = strconv.AppendFloat(append(b, ' '), x, 'g', -1, 64) }
+	uint := func(n uint64) { b = strconv.AppendUint(append(b, ' '), n, 10) }
+	str := func(s string) { b = strconv.AppendQuote(append(b, ' '), s) }
+	m := ts.GetModel()
+	str(m.GetKind())
+	uint(uint64(m.GetQ()))
+	uint(uint64(m.GetBondWeight().GetQ()))
+	uint(uint64(len(m.GetBondWeight().GetValues())))
+	for _, v := range m.GetBondWeight().GetValues() {
+		num(v)
 	}
-	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(k)
+	uint(uint64(ts.GetSize()))
+	num(ts.GetTau())
+	n := ts.GetNetwork()
+	str(n.GetNonlinearity())
+	uint(uint64(len(n.GetHidden())))
+	for _, h := range n.GetHidden() {
+		uint(uint64(h))
+	}
+	tr := ts.GetTraining()
+	str(tr.GetObjective())
+	uint(uint64(tr.GetSteps()))
+	uint(uint64(tr.GetBatch()))
+	num(tr.GetLearningRate())
+	uint(uint64(tr.GetEstimateSamples()))
+	uint(uint64(tr.GetEstimateDraws()))
+	str(tr.GetEstimator())
 	return string(b)
 }
 

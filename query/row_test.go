@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
@@ -129,5 +132,61 @@ func TestParseColumns(t *testing.T) {
 		if !errors.As(err, &qe) || qe.Column != tt.col || !strings.Contains(qe.Msg, tt.msg) {
 			t.Errorf("ParseColumns(%q) = %v, want column %d saying %q", tt.list, err, tt.col, tt.msg)
 		}
+	}
+}
+
+// TestSettingsKeyCoversTheSpec sets each field of a task spec in turn (walking the
+// message, so that a field added later is covered) and checks that the key of Memo tells
+// it apart, except β, boundary and the seed, on which no default depends.
+func TestSettingsKeyCoversTheSpec(t *testing.T) {
+	ignored := map[string]bool{"critsweep.v1.TaskSpec.beta": true, "critsweep.v1.TaskSpec.boundary": true, "critsweep.v1.TrainingSpec.seed": true}
+	base := settingsKey(&critsweepv1.TaskSpec{})
+	leaves := 0
+	var walk func(md protoreflect.MessageDescriptor, path []protoreflect.FieldDescriptor)
+	walk = func(md protoreflect.MessageDescriptor, path []protoreflect.FieldDescriptor) {
+		fields := md.Fields()
+		for i := range fields.Len() {
+			fd := fields.Get(i)
+			if fd.Kind() == protoreflect.MessageKind && !fd.IsList() {
+				walk(fd.Message(), append(slices.Clone(path), fd))
+				continue
+			}
+			ts := &critsweepv1.TaskSpec{}
+			m := ts.ProtoReflect()
+			for _, p := range path {
+				m = m.Mutable(p).Message()
+			}
+			switch {
+			case fd.IsList() && fd.Kind() == protoreflect.DoubleKind:
+				m.Mutable(fd).List().Append(protoreflect.ValueOfFloat64(2.5))
+			case fd.IsList() && fd.Kind() == protoreflect.Uint32Kind:
+				m.Mutable(fd).List().Append(protoreflect.ValueOfUint32(7))
+			case fd.IsList():
+				t.Fatalf("list field %s of kind %v: the test does not know how to set it", fd.FullName(), fd.Kind())
+			case fd.Kind() == protoreflect.StringKind:
+				m.Set(fd, protoreflect.ValueOfString("x"))
+			case fd.Kind() == protoreflect.DoubleKind:
+				m.Set(fd, protoreflect.ValueOfFloat64(0.5))
+			case fd.Kind() == protoreflect.Uint32Kind:
+				m.Set(fd, protoreflect.ValueOfUint32(3))
+			case fd.Kind() == protoreflect.Uint64Kind:
+				m.Set(fd, protoreflect.ValueOfUint64(3))
+			default:
+				t.Fatalf("field %s of kind %v: the test does not know how to set it", fd.FullName(), fd.Kind())
+			}
+			leaves++
+			got := settingsKey(ts)
+			if ignored[string(fd.FullName())] {
+				if got != base {
+					t.Errorf("%s changes the settings key, but no default depends on it", fd.FullName())
+				}
+			} else if got == base {
+				t.Errorf("%s does not change the settings key: tasks differing in it would share resolved settings", fd.FullName())
+			}
+		}
+	}
+	walk((&critsweepv1.TaskSpec{}).ProtoReflect().Descriptor(), nil)
+	if leaves < 15 {
+		t.Errorf("walked %d fields of TaskSpec, want every one", leaves)
 	}
 }

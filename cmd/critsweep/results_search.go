@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -38,7 +37,7 @@ func (f *resultsFlags) search(cmd *cobra.Command, sweeps []string) error {
 		if err != nil {
 			return err
 		}
-		slices.SortStableFunc(rows, order.Compare)
+		order.Sort(rows)
 		out := cmd.OutOrStdout()
 		if cols != nil {
 			return writeColumns(out, f.format, sweeps, rows, cols)
