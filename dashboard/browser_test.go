@@ -242,6 +242,19 @@ func TestBrowserLiveSweep(t *testing.T) {
 	})()`)
 	screenshot("dashboard-sweep.png")
 
+	// A change shows within 2 s: the sweep grows by an extension.
+	start := time.Now()
+	if _, err := fx.c.ExtendSweep(context.Background(), &critsweepv1.ExtendSweepRequest{SweepId: id,
+		Grid: &critsweepv1.Grid{Beta: &critsweepv1.Axis{Values: []float64{0.5}}, Size: []uint32{4, 6}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitJS("the extension shows", `/ of 24 tasks/.test(document.querySelector('#progress-count').textContent)`)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the page showed the extension after %v, want within 2 s", d)
+	} else {
+		t.Logf("the page showed the extension after %v", d.Round(time.Millisecond))
+	}
+
 	// A task's training curve.
 	do("open a task", chromedp.Navigate(base+"#/sweeps/"+id+"/tasks/3"), chromedp.WaitVisible(chromedp.CSS(`#training-curve svg`)))
 	waitJS("the training curve draws", `(() => {
