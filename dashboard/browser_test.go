@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,9 +155,11 @@ func TestBrowserLiveSweep(t *testing.T) {
 		}
 		t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
 	}
+	// text reads an element's text in one evaluation: the page may replace the element
+	// between a query of its node and a read of that node.
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+strconv.Quote(sel)+`).textContent`))
 		if err != nil {
 			t.Fatalf("text of %s: %v", sel, err)
 		}
