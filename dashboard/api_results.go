@@ -119,7 +119,21 @@ func (s *Server) serveResults(w http.ResponseWriter, r *http.Request, sweeps []s
 			s.fail(w, r, badParam("page_token", "goes with page_size: without one the answer holds every match"))
 			return
 		}
-		results, err = s.allResults(r.Context(), sweeps, where, sort)
+		// Every match in the search's own order, page after page without reading any twice,
+		// then sorted here: a sorted search would read every match once per page.
+		results, err = s.allResults(r.Context(), sweeps, where, "")
+		if err == nil && sort != "" {
+			order, _ := query.ParseOrder(sort)
+			names := s.sweepNames(r.Context())
+			rows := make([]*query.Row, len(results))
+			for i, tr := range results {
+				rows[i] = query.NewRow(names[tr.GetRef().GetSweepId()], tr, s.opts.Resolve)
+			}
+			order.Sort(rows)
+			for i, row := range rows {
+				results[i], _ = row.TaskResult()
+			}
+		}
 		n := uint32(len(results))
 		page.Total = &n
 	} else {

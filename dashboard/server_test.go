@@ -237,6 +237,13 @@ func TestResultsEndpoint(t *testing.T) {
 		!strings.Contains(rec.Header().Get("Content-Disposition"), id+"-results.csv") {
 		t.Errorf("CSV download: %d, %d rows, header %v (%v)", rec.Code, len(rows), rows[0], err)
 	}
+	// Every match, sorted, in one answer (what the page's download links ask for).
+	var sorted resultsPage
+	fx.getJSON(t, "/api/v1/sweeps/"+id+"/results?sort="+url.QueryEscape("-beta,size,boundary")+"&columns=beta,size,boundary", &sorted)
+	if len(sorted.Results) != 20 || *sorted.Total != 20 || sorted.Results[0]["beta"].(float64) != 0.48 ||
+		sorted.Results[0]["boundary"] != "periodic" || sorted.Results[19]["beta"].(float64) != 0.4 || sorted.Results[19]["size"].(float64) != 6 {
+		t.Errorf("every result sorted by -beta,size,boundary: first %v, last %v (%d)", sorted.Results[0], sorted.Results[len(sorted.Results)-1], len(sorted.Results))
+	}
 	// Across sweeps.
 	other := fx.submit(t, isingSpec("res2", []float64{0.44}, 8))
 	fx.work(t, "w/0", -1)
