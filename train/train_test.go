@@ -96,7 +96,7 @@ func TestSameSeedSameResult(t *testing.T) {
 	for _, obj := range Objectives {
 		t.Run(obj, func(t *testing.T) {
 			sys := isingSystem(t, 0.44, 5, statmech.Twisted)
-			cfg := Config{Objective: obj, Hidden: []int{8}, Steps: 40, Batch: 64, Seed: 9, EstimateSamples: 2000}
+			cfg := Config{Objective: obj, Hidden: []int{8}, Steps: 40, Batch: 64, Seed: 9, EstimateSamples: 2000, EstimateDraws: 1 << 14}
 			a, b := newTrainer(t, sys, cfg), newTrainer(t, sys, cfg)
 			for _, tr := range []*Trainer{a, b} {
 				if err := tr.Run(context.Background(), 0, nil); err != nil {
@@ -124,7 +124,7 @@ func TestCheckpointResume(t *testing.T) {
 	for _, obj := range Objectives {
 		t.Run(obj, func(t *testing.T) {
 			sys := isingSystem(t, 0.5, 6, statmech.Periodic)
-			cfg := Config{Objective: obj, Hidden: []int{8, 8}, Steps: 30, Batch: 32, Seed: 4, EstimateSamples: 1000}
+			cfg := Config{Objective: obj, Hidden: []int{8, 8}, Steps: 30, Batch: 32, Seed: 4, EstimateSamples: 1000, EstimateDraws: 1 << 13}
 			straight := newTrainer(t, sys, cfg)
 			if err := straight.Run(context.Background(), 0, nil); err != nil {
 				t.Fatal(err)
@@ -148,7 +148,7 @@ func TestCheckpointResume(t *testing.T) {
 			if err := proto.Unmarshal(wire, &decoded); err != nil {
 				t.Fatal(err)
 			}
-			resumed := newTrainer(t, sys, Config{Objective: obj, Hidden: []int{8, 8}, Steps: 30, Batch: 32, Seed: 77, EstimateSamples: 1000})
+			resumed := newTrainer(t, sys, Config{Objective: obj, Hidden: []int{8, 8}, Steps: 30, Batch: 32, Seed: 77, EstimateSamples: 1000, EstimateDraws: 1 << 13})
 			resumed.cfg.Seed = cfg.Seed // the estimate stream follows the task's seed
 			if err := resumed.Restore(&decoded); err != nil {
 				t.Fatal(err)

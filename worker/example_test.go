@@ -54,7 +54,7 @@ training: {steps: 200, batch: 32, learning_rate: 1e-2, seed: 1}
 	workCtx, stop := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() {
-		done <- worker.New(c, &worker.Options{Slots: 2, EstimateSamples: 4096, Logger: quiet}).Run(workCtx)
+		done <- worker.New(c, &worker.Options{Slots: 2, EstimateSamples: 4096, EstimateDraws: 1 << 14, Logger: quiet}).Run(workCtx)
 	}()
 	err = c.WatchSweep(ctx, &critsweepv1.WatchSweepRequest{SweepId: sub.GetSweepId()}, func(*critsweepv1.SweepStatus) error { return nil })
 	if err != nil {

@@ -22,6 +22,9 @@ import (
 // testEstimateSamples keeps the final estimates cheap in tests.
 const testEstimateSamples = 1024
 
+// testEstimateDraws keeps the ln λ estimates cheap in tests.
+const testEstimateDraws = 1 << 13
+
 // testCoordinator is an in-process coordinator over a store in t.TempDir, checked for
 // consistency after the test.
 type testCoordinator struct {
@@ -138,6 +141,9 @@ func startWorker(t *testing.T, api coordinator.Leases, o *Options) *runningWorke
 	rw := &runningWorker{done: make(chan struct{}), logs: &proctest.Buffer{}}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(rw.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if o.EstimateDraws == 0 {
+		o.EstimateDraws = testEstimateDraws
 	}
 	if o.EstimateSamples == 0 {
 		o.EstimateSamples = testEstimateSamples

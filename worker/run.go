@@ -147,7 +147,7 @@ func (t *taskRun) train(ctx, taskCtx context.Context) (*critsweepv1.Result, erro
 	start := time.Now()
 	opts := &t.slot.w.opts
 	spec := t.lease.GetSpec()
-	taskOpts := &task.Options{EstimateSamples: opts.EstimateSamples}
+	taskOpts := &task.Options{EstimateSamples: opts.EstimateSamples, EstimateDraws: opts.EstimateDraws, Threads: opts.Threads}
 	attempt, err := task.NewAttempt(spec, taskOpts)
 	if err != nil {
 		return nil, err

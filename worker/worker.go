@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -60,6 +61,16 @@ type Options struct {
 	// train.Config.EstimateSamples). Zero means the train package's default. Every worker
 	// of a sweep must use the same value for the sweep's results to be reproducible.
 	EstimateSamples int
+
+	// EstimateDraws is the number of row proposals behind each task's ln λ estimate when
+	// the task's spec does not say (see train.Config.EstimateDraws). Zero means the train
+	// package's default, which depends on L. Every worker of a sweep must agree, as for
+	// EstimateSamples.
+	EstimateDraws int
+
+	// Threads is the number of goroutines each slot's task may use; zero means
+	// GOMAXPROCS/Slots, at least one. A task's result does not depend on it.
+	Threads int
 
 	// ShutdownTimeout bounds what a slot does once Run's context is done: its last
 	// checkpoint and giving its lease back. Zero means DefaultShutdownTimeout (10 s).
@@ -117,6 +128,12 @@ func New(api coordinator.Leases, o *Options) *Worker {
 	if opts.EstimateSamples < 0 {
 		opts.EstimateSamples = 0
 	}
+	if opts.EstimateDraws < 0 {
+		opts.EstimateDraws = 0
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = max(1, runtime.GOMAXPROCS(0)/opts.Slots)
+	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
@@ -147,7 +164,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer stats.unregister()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w.log.Info("worker started", "slots", w.opts.Slots)
+	w.log.Info("worker started", "slots", w.opts.Slots, "threads_per_slot", w.opts.Threads)
 	var (
 		wg       sync.WaitGroup
 		once     sync.Once

@@ -45,7 +45,7 @@ func TestSmallSweepRunsToCompletion(t *testing.T) {
 		t.Fatalf("%d results, want 12", len(results))
 	}
 	for _, r := range results {
-		want, err := task.Train(context.Background(), r.GetSpec(), &task.Options{EstimateSamples: testEstimateSamples})
+		want, err := task.Train(context.Background(), r.GetSpec(), &task.Options{EstimateSamples: testEstimateSamples, EstimateDraws: testEstimateDraws})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ training: {steps: 20000, batch: 32, learning_rate: 1e-2, seed: 3}
 	if len(results) != 1 || results[0].GetAttempts() != 2 {
 		t.Fatalf("results %v, want one result after 2 attempts", results)
 	}
-	want, err := task.Train(context.Background(), results[0].GetSpec(), &task.Options{EstimateSamples: testEstimateSamples})
+	want, err := task.Train(context.Background(), results[0].GetSpec(), &task.Options{EstimateSamples: testEstimateSamples, EstimateDraws: testEstimateDraws})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,7 +174,10 @@ func TestCatalogueCommandLines(t *testing.T) {
 		{"cancel two sweeps", []string{"cancel", "a-1", "b-1", "--db", f.db}, 2, []string{"accepts 1 arg(s), received 2"}},
 		{"analyze unknown sweep", []string{"analyze", "nope-1", "--db", f.db}, 1, []string{`sweep "nope-1"`, "not found"}},
 		// run, version, db, unknown commands
-		{"run zero workers", []string{"run", "--workers", "0"}, 2, []string{"--workers must be >= 1", "got 0"}},
+		{"run negative workers", []string{"run", "--workers", "-1"}, 2, []string{"--workers must be >= 0", "got -1"}},
+		{"run negative threads", []string{"run", "--threads", "-2"}, 2, []string{"--threads must be >= 0", "got -2"}},
+		{"worker negative threads", []string{"worker", "--coordinator", "localhost:1", "--threads", "-1"}, 2, []string{"--threads must be >= 0"}},
+		{"worker negative estimate draws", []string{"worker", "--coordinator", "localhost:1", "--estimate-draws", "-5"}, 2, []string{"--estimate-draws must be >= 0"}},
 		{"run missing spec", []string{"run", "--spec", missing}, 2, []string{"--spec", "no such file"}},
 		{"run invalid spec", []string{"run", "--spec", f.garbage}, 2, []string{f.garbage, "invalid sweep spec"}},
 		{"version with an argument", []string{"version", "extra"}, 2, []string{`unknown command "extra"`}},

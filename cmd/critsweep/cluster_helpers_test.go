@@ -96,7 +96,7 @@ func (tc *testCluster) finish(t *testing.T, sweep string) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		worker.New(tc.c, &worker.Options{Slots: 2, EstimateSamples: 256, Logger: slog.New(slog.DiscardHandler)}).Run(ctx)
+		worker.New(tc.c, &worker.Options{Slots: 2, EstimateSamples: 256, EstimateDraws: 1 << 12, Logger: slog.New(slog.DiscardHandler)}).Run(ctx)
 	}()
 	defer func() {
 		cancel()

@@ -50,7 +50,7 @@ func TestMetricsEndpoints(t *testing.T) {
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runCLIContext(ctx, &wout, &werr, "worker", "--coordinator", coord.addr, "--token-file", token,
-			"--slots", "2", "--estimate-samples", "256", "--heartbeat", "100ms", "--checkpoint-every", "500",
+			"--slots", "2", "--estimate-samples", "256", "--estimate-draws", "4096", "--heartbeat", "100ms", "--checkpoint-every", "500",
 			"--metrics-listen", "127.0.0.1:0", "--log-format", "json", "--name", "metrics-worker")
 	}()
 	workerMetrics := waitLogAddr(t, &werr, "metrics listening")

@@ -31,6 +31,7 @@ type runFlags struct {
 	db      string
 	spec    string
 	workers int
+	threads int
 	out     string
 	json    bool
 	quiet   bool
@@ -61,7 +62,8 @@ finished tasks.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.db, "db", "critsweep.db", "the bbolt file that holds the sweep, its results and checkpoints")
 	fl.StringVar(&f.spec, "spec", "", "sweep spec (YAML); empty runs the embedded default Ising sweep")
-	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "worker slots, each training one task at a time, >= 1")
+	fl.IntVar(&f.workers, "workers", 0, "worker slots, each training one task at a time, >= 0 (0: one per core, but no more than the tasks to train)")
+	fl.IntVar(&f.threads, "threads", 0, "goroutines each slot's task may use, >= 0 (0: the cores left to each slot); results do not depend on it")
 	fl.StringVar(&f.out, "out", "critsweep-results", "folder for the results CSV and the plots")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with the estimate on stdout (progress stays on stderr)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
@@ -70,8 +72,11 @@ finished tasks.`,
 }
 
 func (f *runFlags) run(cmd *cobra.Command) error {
-	if f.workers < 1 {
-		return usageErrorf("--workers must be >= 1, got %d", f.workers)
+	if f.workers < 0 {
+		return usageErrorf("--workers must be >= 0 (0: one per core), got %d", f.workers)
+	}
+	if f.threads < 0 {
+		return usageErrorf("--threads must be >= 0 (0: the cores left to each slot), got %d", f.threads)
 	}
 	specYAML, source := defaultSweep, "the embedded default sweep"
 	if f.spec != "" {
@@ -130,7 +135,12 @@ func (f *runFlags) run(cmd *cobra.Command) error {
 		fmt.Fprintf(stderr, "resuming sweep %s in %s: %d of %d tasks already done, %d to train\n",
 			sweepID, f.db, status.GetDone(), status.GetTotal(), status.GetTotal()-status.GetDone()-status.GetFailed()-status.GetCancelled())
 	default:
-		fmt.Fprintf(stderr, "sweep %s (%s): %d tasks in %s, %d worker slots\n", sweepID, source, status.GetTotal(), f.db, f.workers)
+		fmt.Fprintf(stderr, "sweep %s (%s): %d tasks in %s\n", sweepID, source, status.GetTotal(), f.db)
+	}
+	open := int(status.GetPending() + status.GetLeased())
+	f.workers, f.threads = slotsAndThreads(f.workers, f.threads, runtime.NumCPU(), open)
+	if open > 0 {
+		fmt.Fprintf(stderr, "training on %d worker slots × %d threads (%d cores, %d tasks to train)\n", f.workers, f.threads, runtime.NumCPU(), open)
 	}
 
 	if open := status.GetPending() + status.GetLeased(); open > 0 {
@@ -175,6 +185,7 @@ func (f *runFlags) train(ctx, coordCtx context.Context, coord *coordinator.Coord
 	w := worker.New(coord, &worker.Options{
 		Name:              "local",
 		Slots:             f.workers,
+		Threads:           f.threads,
 		HeartbeatInterval: 2 * time.Second,
 		Logger:            logger,
 	})
@@ -304,4 +315,18 @@ func writeFileAtomic(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// slotsAndThreads chooses how a machine of cores trains open tasks: one slot per core
+// while there are tasks for them (a task on one core is the most efficient use of it),
+// and the cores left over shared as threads among the slots, so that a sweep with fewer
+// tasks than cores still uses them all. A value the user gave (> 0) wins.
+func slotsAndThreads(slots, threads, cores, open int) (int, int) {
+	if slots <= 0 {
+		slots = max(1, min(cores, open))
+	}
+	if threads <= 0 {
+		threads = max(1, cores/slots)
+	}
+	return slots, threads
 }

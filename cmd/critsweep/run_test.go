@@ -25,7 +25,7 @@ grid:
   size: [4, 6]
   tau: [1.0]
 network: {hidden: [6]}
-training: {objective: default, steps: 200, batch: 64, learning_rate: 1e-3, seed: 1, estimate_samples: 2048}
+training: {objective: default, steps: 200, batch: 64, learning_rate: 1e-3, seed: 1, estimate_samples: 2048, estimate_draws: 8192}
 `
 
 // TestRunInterruptAndResume interrupts `critsweep run` once some tasks are done, runs it
@@ -142,4 +142,21 @@ func barCount(stderr string) int {
 	}
 	n, _ := strconv.Atoi(m[len(m)-1][1])
 	return n
+}
+
+func TestSlotsAndThreads(t *testing.T) {
+	for _, tc := range []struct{ slots, threads, cores, open, wantSlots, wantThreads int }{
+		{0, 0, 2, 30, 2, 1},
+		{0, 0, 2, 1, 1, 2},
+		{0, 0, 64, 20, 20, 3},
+		{0, 0, 8, 0, 1, 8},
+		{3, 0, 8, 30, 3, 2},
+		{0, 4, 8, 30, 8, 4},
+		{5, 5, 2, 1, 5, 5},
+	} {
+		s, th := slotsAndThreads(tc.slots, tc.threads, tc.cores, tc.open)
+		if s != tc.wantSlots || th != tc.wantThreads {
+			t.Errorf("slotsAndThreads(%d, %d, %d cores, %d open) = %d × %d, want %d × %d", tc.slots, tc.threads, tc.cores, tc.open, s, th, tc.wantSlots, tc.wantThreads)
+		}
+	}
 }

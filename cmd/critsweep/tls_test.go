@@ -119,7 +119,7 @@ func TestTLSWithCA(t *testing.T) {
 		exited := make(chan int, 1)
 		go func() {
 			exited <- runCLIContext(ctx, &stdout, &stderr, "worker", "--coordinator", byName, "--tls-ca", rightCA,
-				"--token-file", token, "--slots", "2", "--estimate-samples", "256", "--heartbeat", "100ms", "--log-format", "json")
+				"--token-file", token, "--slots", "2", "--estimate-samples", "256", "--estimate-draws", "4096", "--heartbeat", "100ms", "--log-format", "json")
 		}()
 		waitCtx, stop := context.WithTimeout(context.Background(), time.Minute)
 		defer stop()

@@ -7,7 +7,7 @@ import (
 )
 
 // small is a quick training run: tiny network, few steps and samples.
-var small = []string{"train", "--model", "ising", "--beta", "0.44", "-L", "4", "--hidden", "6", "--steps", "30", "--batch", "32", "--samples", "500", "--quiet", "--json"}
+var small = []string{"train", "--model", "ising", "--beta", "0.44", "-L", "4", "--hidden", "6", "--steps", "30", "--batch", "32", "--samples", "500", "--draws", "4096", "--quiet", "--json"}
 
 func TestTrainJSON(t *testing.T) {
 	code, out, errOut := runCLI(t, small...)

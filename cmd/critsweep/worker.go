@@ -21,6 +21,8 @@ type workerFlags struct {
 	checkpointEvery    int
 	checkpointInterval time.Duration
 	estimateSamples    int
+	estimateDraws      int
+	threads            int
 	shutdownTimeout    time.Duration
 }
 
@@ -57,6 +59,8 @@ and the Go runtime's.`,
 	fl.IntVar(&f.checkpointEvery, "checkpoint-every", worker.DefaultCheckpointEvery, "upload a checkpoint every N training steps (0: not by steps)")
 	fl.DurationVar(&f.checkpointInterval, "checkpoint-interval", worker.DefaultCheckpointInterval, "upload a checkpoint when this long has passed since the last (0: not by time)")
 	fl.IntVar(&f.estimateSamples, "estimate-samples", 0, "samples behind each task's final estimates (default: the trainer's, 65536); every worker of a sweep must agree")
+	fl.IntVar(&f.estimateDraws, "estimate-draws", 0, "row proposals behind each task's ln λ estimate when its spec does not say (default: the trainer's, which depends on L); every worker of a sweep must agree")
+	fl.IntVar(&f.threads, "threads", 0, "goroutines each slot's task may use, >= 0 (default 0: cores/slots, at least 1); results do not depend on it")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", worker.DefaultShutdownTimeout, "how long the last checkpoint and giving leases back may take at shutdown")
 	f.authFlags.register(fl)
 	f.logFlags.register(fl)
@@ -80,6 +84,10 @@ func (f *workerFlags) run(cmd *cobra.Command) error {
 		return usageErrorf("--checkpoint-interval must be >= 0, got %v", f.checkpointInterval)
 	case f.estimateSamples != 0 && f.estimateSamples < 2:
 		return usageErrorf("--estimate-samples must be >= 2, got %d", f.estimateSamples)
+	case f.estimateDraws < 0:
+		return usageErrorf("--estimate-draws must be >= 0 (0: the trainer's default), got %d", f.estimateDraws)
+	case f.threads < 0:
+		return usageErrorf("--threads must be >= 0 (0: cores/slots), got %d", f.threads)
 	case f.shutdownTimeout <= 0:
 		return usageErrorf("--shutdown-timeout must be > 0, got %v", f.shutdownTimeout)
 	}
@@ -108,6 +116,8 @@ func (f *workerFlags) run(cmd *cobra.Command) error {
 		CheckpointEvery:    every,
 		CheckpointInterval: interval,
 		EstimateSamples:    f.estimateSamples,
+		EstimateDraws:      f.estimateDraws,
+		Threads:            f.threads,
 		ShutdownTimeout:    f.shutdownTimeout,
 		Logger:             log.With("coordinator", f.coordinator),
 		Metrics:            reg,

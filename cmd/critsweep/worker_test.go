@@ -22,7 +22,7 @@ func TestWorkerCommandTrainsSweep(t *testing.T) {
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runCLIContext(ctx, &stdout, &stderr, "worker", "--coordinator", tc.addr, "--token-file", token,
-			"--slots", "2", "--estimate-samples", "256", "--heartbeat", "100ms", "--name", "cli-worker")
+			"--slots", "2", "--estimate-samples", "256", "--estimate-draws", "4096", "--heartbeat", "100ms", "--name", "cli-worker")
 	}()
 	waitCtx, stop := context.WithTimeout(context.Background(), time.Minute)
 	defer stop()

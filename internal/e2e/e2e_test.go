@@ -170,7 +170,7 @@ training: {steps: 50000, batch: 32, learning_rate: 1e-2, seed: 5}
 	if a := results[0].GetAttempts(); a != 2 {
 		t.Errorf("task took %d attempts, want 2 (the killed one and the resumed one)", a)
 	}
-	want, err := task.Train(context.Background(), results[0].GetSpec(), &task.Options{EstimateSamples: estimateSamples})
+	want, err := task.Train(context.Background(), results[0].GetSpec(), &task.Options{EstimateSamples: estimateSamples, EstimateDraws: estimateDraws})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,11 +71,14 @@ func startCoordinator(t *testing.T, listen, db string, args ...string) (*proctes
 func startWorker(t *testing.T, name, addr string, args ...string) *proctest.Proc {
 	t.Helper()
 	return start(t, name, append([]string{"worker", "--coordinator", addr, "--slots", "1", "--name", name,
-		"--estimate-samples", fmt.Sprint(estimateSamples), "--log-format", "json"}, args...)...)
+		"--estimate-samples", fmt.Sprint(estimateSamples), "--estimate-draws", fmt.Sprint(estimateDraws), "--log-format", "json"}, args...)...)
 }
 
 // estimateSamples keeps the final estimates of the tests' tasks cheap.
 const estimateSamples = 2048
+
+// estimateDraws keeps the ln λ estimates cheap.
+const estimateDraws = 1 << 13
 
 // submit submits a spec with the CLI and returns the sweep id.
 func submit(t *testing.T, addr, spec string, args ...string) string {

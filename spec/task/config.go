@@ -25,6 +25,10 @@ type Options struct {
 	// that a sweep's results do not depend on the worker that trained them; without it,
 	// every worker of a sweep must use the same value.
 	EstimateSamples int
+	// EstimateDraws is the number of row proposals behind the ln λ estimate when the
+	// task's training.estimate_draws is 0; 0 means train's default (which depends on L).
+	// The spec's value wins, as for EstimateSamples.
+	EstimateDraws int
 	// Threads is the number of goroutines a task may use (train.Config.Threads); 0 means
 	// GOMAXPROCS. Results do not depend on it.
 	Threads int
@@ -97,6 +101,13 @@ func Resolve(ts *critsweepv1.TaskSpec, o *Options) (*statmech.System, train.Conf
 	if n := tr.GetEstimateSamples(); n > 0 {
 		samples = int(n)
 	}
+	if opts.EstimateDraws < 0 {
+		return nil, train.Config{}, fmt.Errorf("%w: estimate draws must be ≥ 0, got %d", ErrInvalid, opts.EstimateDraws)
+	}
+	draws := opts.EstimateDraws
+	if n := tr.GetEstimateDraws(); n > 0 {
+		draws = int(n)
+	}
 	cfg := train.Config{
 		Objective:       tr.GetObjective(),
 		Nonlinearity:    net.GetNonlinearity(),
@@ -106,7 +117,7 @@ func Resolve(ts *critsweepv1.TaskSpec, o *Options) (*statmech.System, train.Conf
 		LearningRate:    tr.GetLearningRate(),
 		Seed:            tr.GetSeed(),
 		EstimateSamples: samples,
-		EstimateDraws:   int(tr.GetEstimateDraws()),
+		EstimateDraws:   draws,
 		Estimator:       tr.GetEstimator(),
 		Threads:         opts.Threads,
 	}

@@ -20,7 +20,7 @@ func ExampleTrain() {
 		Network:  &critsweepv1.NetworkSpec{Hidden: []uint32{8}},
 		Training: &critsweepv1.TrainingSpec{Steps: 300, Batch: 64, LearningRate: 1e-2, Seed: 2},
 	}
-	res, err := task.Train(context.Background(), ts, &task.Options{EstimateSamples: 4096})
+	res, err := task.Train(context.Background(), ts, &task.Options{EstimateSamples: 4096, EstimateDraws: 1 << 14})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -309,7 +309,7 @@ func TestIssueSpecsTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Train(context.Background(), tasks[0], &Options{EstimateSamples: 4096})
+	res, err := Train(context.Background(), tasks[0], &Options{EstimateSamples: 4096, EstimateDraws: 1 << 14})
 	if err != nil {
 		t.Fatal(err)
 	}
