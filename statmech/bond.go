@@ -15,8 +15,9 @@ const MaxQ = 1024
 //
 // A BondWeight is immutable and safe for concurrent use.
 type BondWeight struct {
-	q int
-	w []float64 // row-major, w[a*q+b] = W(a, b)
+	q     int
+	w     []float64 // row-major, w[a*q+b] = W(a, b)
+	twist []int     // the state map of a twisted seam, W'(a, b) = W(a, twist[b]); nil: b+1 mod q
 }
 
 // Q returns the number of states per site.
@@ -51,18 +52,33 @@ func (w BondWeight) Symmetric() bool {
 	return true
 }
 
-// Twist returns the bond weight of a twisted seam, W'(a, b) = W(a, (b+1) mod q): the
-// matrix with its columns shifted by one. For the Ising model it is the antiperiodic
-// bond, W evaluated at −β.
+// Twist returns the bond weight of a twisted seam, W'(a, b) = W(a, g(b)), where g is the
+// model's twist (TwistState): for Ising, Potts, clock and custom weights the shift
+// g(b) = (b+1) mod q, so that W' is W with its columns shifted by one (for the Ising model
+// the antiperiodic bond, W evaluated at −β); for the Ashkin–Teller model the flip of the
+// first Ising spin σ (see AshkinTeller). The twist of a twisted weight is not defined: the
+// result carries no twist of its own and shifts again.
 func (w BondWeight) Twist() BondWeight {
 	q := w.q
 	t := make([]float64, q*q)
 	for a := 0; a < q; a++ {
 		for b := 0; b < q; b++ {
-			t[a*q+b] = w.w[a*q+(b+1)%q]
+			t[a*q+b] = w.w[a*q+w.TwistState(b)]
 		}
 	}
 	return BondWeight{q: q, w: t}
+}
+
+// TwistState returns g(b), the state that the twisted seam reads in place of state b of
+// site L−1 (see Twist). It panics if b is not in [0, Q()).
+func (w BondWeight) TwistState(b int) int {
+	if uint(b) >= uint(w.q) {
+		panic(fmt.Sprintf("statmech: BondWeight.TwistState(%d) out of range for q = %d", b, w.q))
+	}
+	if w.twist != nil {
+		return w.twist[b]
+	}
+	return (b + 1) % w.q
 }
 
 // String formats W the way the command line takes it: rows separated by ";" and
@@ -190,6 +206,58 @@ func Clock(q int, beta float64) (BondWeight, error) {
 	return fromFunc(q, beta, func(a, b int) float64 {
 		return cos[((a-b)%q+q)%q]
 	})
+}
+
+// AshkinTeller returns the bond weight of the Ashkin–Teller model: two Ising spins σ, τ = ±1
+// per site and W = exp(β [σσ' + ττ' + U σσ'ττ']), the two-spin coupling J = 1 and the
+// four-spin coupling U = fourSpin. Its q = 4 states are the spin pairs in cyclic order,
+// 0 = (+,+), 1 = (+,−), 2 = (−,−), 3 = (−,+) (AshkinTellerSpins), in which W depends on
+// (a − b) mod 4 alone: W = exp(β(2+U)), exp(−βU), exp(β(U−2)), exp(−βU) for a − b = 0, 1,
+// 2, 3. So W has the Z_4 shift symmetry, and the clock variable exp(2πi s/4) of a site is
+// ((σ+τ) + i(σ−τ))/2, whose |m|² is the mean of the squared magnetisations of σ and τ.
+//
+// Its twisted seam (Twist) flips σ alone: the seam bond reads site L−1 in state g(b), g
+// exchanging 0 ↔ 3 and 1 ↔ 2, so that σ is antiperiodic and τ periodic around the row.
+// The interface free energy of that seam stays finite and L-independent at the critical
+// points of the self-dual line, where it measures the dimension 1/8 of the σ disorder
+// operator (σ_L → π/4); the shift twist of Potts and clock models would instead rotate
+// (σ, τ) into (τ, −σ).
+//
+// At U = 0 the model is two independent Ising models at β (and equals Clock(4, 2β)); at
+// U = 1, e^β·W is Potts(4, 4β). Its transitions lie on the self-dual line
+// sinh 2β = e^{−2βU} for −1 < U ≤ 1 (AshkinTellerCriticalBeta). U must be finite and
+// > −1 (ErrCoupling otherwise): at U ≤ −1 the ferromagnetic state, whose order the σ twist
+// probes, is no longer the ground state. β must be finite and > 0.
+func AshkinTeller(fourSpin, beta float64) (BondWeight, error) {
+	if !(fourSpin > -1) || math.IsInf(fourSpin, 0) {
+		return BondWeight{}, fmt.Errorf("%w: the four-spin coupling U of the Ashkin–Teller model must be finite and > −1, got %v", ErrCoupling, fourSpin)
+	}
+	if err := checkBeta(beta); err != nil {
+		return BondWeight{}, err
+	}
+	energy := [4]float64{2 + fourSpin, -fourSpin, fourSpin - 2, -fourSpin}
+	w, err := fromFunc(4, beta, func(a, b int) float64 { return energy[((a-b)%4+4)%4] })
+	if err != nil {
+		return BondWeight{}, err
+	}
+	w.twist = []int{3, 2, 1, 0}
+	return w, nil
+}
+
+// AshkinTellerSpins returns the spins (σ, τ) of state s in [0, 4) of AshkinTeller: 0 is
+// (+1, +1), 1 is (+1, −1), 2 is (−1, −1) and 3 is (−1, +1). It panics for any other s.
+func AshkinTellerSpins(s int) (sigma, tau int) {
+	switch s {
+	case 0:
+		return 1, 1
+	case 1:
+		return 1, -1
+	case 2:
+		return -1, -1
+	case 3:
+		return -1, 1
+	}
+	panic(fmt.Sprintf("statmech: AshkinTellerSpins(%d): the states are 0 to 3", s))
 }
 
 // Custom returns the bond weight given by the rows of m, copied. m must be square, q×q

@@ -1,14 +1,18 @@
 // Package statmech defines the lattice models that critsweep studies and the exact
 // references it is checked against.
 //
-// A model is given by its BondWeight W, a positive q×q matrix: Ising, Potts, Clock or a
-// Custom matrix. A System is a row of L sites on a ring with that bond weight and a seam
-// Boundary (Periodic, or Twisted for the interface free energy). From it the package
-// computes, in log space and for hard and for soft (relaxed one-hot) rows,
+// A model is given by its BondWeight W, a positive q×q matrix: Ising, Potts, Clock,
+// AshkinTeller (two Ising spins per site, q = 4) or a Custom matrix; each knows the twist
+// of its seam (BondWeight.Twist). A System is a row of L sites on a ring with a seam
+// Boundary (Periodic, or Twisted for the interface free energy) and two bond weights: Wh
+// within a row and Wv between rows, equal for an isotropic system (NewSystem) and
+// different for an anisotropic one (NewAnisotropicSystem; the coupling ratio J_y/J_x of a
+// sweep is Wv = W(β·J_y/J_x)). From it the package computes, in log space and for hard and
+// for soft (relaxed one-hot) rows,
 //
-//   - the transfer weight T(x,x') = Th(x')·Π_i W(x_i, x'_i), with the horizontal weight
-//     Th(x') = Π_i W(x'_i, x'_{i−1}), for all pairs of two batches (LogTransferWeight);
-//   - its marginal T(x') = Σ_x T(x,x') = Th(x')·Π_i w(x'_i), w_b = Σ_a W(a,b)
+//   - the transfer weight T(x,x') = Th(x')·Π_i Wv(x_i, x'_i), with the horizontal weight
+//     Th(x') = Π_i Wh(x'_i, x'_{i−1}), for all pairs of two batches (LogTransferWeight);
+//   - its marginal T(x') = Σ_x T(x,x') = Th(x')·Π_i w(x'_i), w_b = Σ_a Wv(a,b)
 //     (LogMarginal), and Th alone (LogHorizontal);
 //   - the gradients of all three with respect to soft rows, for the Gumbel-softmax training
 //     (the …Backward methods);
@@ -22,7 +26,11 @@
 //     second-moment correlation length ξ/L (System.Observables), and their estimates with
 //     standard errors from samples, optionally reweighted (System.EstimateObservables).
 //
-// For the Ising model KaufmanLogLambda gives ln λ in closed form for any L, both seams.
+// For the Ising model KaufmanLogLambda gives ln λ in closed form for any L, both seams,
+// and KaufmanAnisotropicLogLambda its anisotropic generalisation (K_x ≠ K_y). The exact
+// critical points are IsingCriticalBeta, PottsCriticalBeta and ClockCriticalBeta (as
+// functions of the coupling ratio) and AshkinTellerCriticalBeta (of the four-spin
+// coupling, on the self-dual line).
 //
 // Rows are []float64 of length L·q, site-major: x[i*q+a] is the weight of state a at site
 // i. The exact solvers index the q^L hard rows by n = Σ_i s_i·q^i, site 0 the least
@@ -64,15 +72,16 @@
 //     PerronResult.P and the bulk distribution are plain probabilities, and entries below
 //     about 1e-308 underflow to zero.
 //   - Slices of the wrong length are programmer errors and panic, as in gonum. Invalid
-//     parameters (β, q, L, W, boundary, options, distributions, samples) are returned as
+//     parameters (β, q, couplings, L, W, boundary, options, distributions, samples) are returned as
 //     errors wrapping the sentinel ErrX values, with messages naming the parameter and its
 //     allowed range.
 //   - Power iteration converges at the rate of the spectral gap; near a first-order
 //     transition, or for a custom W with a nearly degenerate second eigenvalue, it can need
 //     many iterations (PerronOptions.MaxIterations; a warm start helps in β sweeps).
-//   - The bulk distribution Th·p² needs a symmetric W; for an asymmetric W Bulk returns
-//     ErrAsymmetric.
+//   - The bulk distribution Th·p² needs a symmetric vertical weight Wv; for an asymmetric
+//     one Bulk returns ErrAsymmetric.
 //   - The order parameter is the Z_q clock variable m_j = exp(2πi s_j/q) for every model,
-//     including Potts and custom ones.
+//     including Potts and custom ones; for the Ashkin–Teller model its |m|² is the mean of
+//     the squared magnetisations of the two Ising spins.
 //   - A System is safe for concurrent use, and must not be copied after first use.
 package statmech

@@ -18,6 +18,12 @@ var (
 	ErrSize = errors.New("statmech: invalid size")
 	// ErrBoundary is returned for an unknown boundary condition.
 	ErrBoundary = errors.New("statmech: invalid boundary")
+	// ErrCoupling is returned for a coupling outside the range a model supports: the
+	// Ashkin–Teller four-spin coupling, or a coupling ratio that is not finite and > 0.
+	ErrCoupling = errors.New("statmech: invalid coupling")
+	// ErrNoClosedForm is returned by the critical-point functions for a model or a
+	// parameter where no exact critical point is known.
+	ErrNoClosedForm = errors.New("statmech: no exact critical point known")
 )
 
 // Errors returned by the exact solvers and the observables.

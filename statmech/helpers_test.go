@@ -9,26 +9,52 @@ import (
 // The brute-force twins below evaluate the formulas of DESIGN.md §1 as plain products over
 // all sites and all pairs of states, with no logarithms, no tables and no fast paths.
 
-// seamW returns the weight of the bond (a at site 0, c at site L−1) across the seam.
-func seamW(w BondWeight, b Boundary, a, c int) float64 {
-	if b == Twisted {
-		return w.At(a, (c+1)%w.Q())
+// lattice is what the brute-force twins need: the horizontal (within a row) and vertical
+// (between rows) bond weights, and the state the twisted seam reads for state c of site
+// L−1, given here independently of BondWeight.Twist.
+type lattice struct {
+	h, v  BondWeight
+	twist func(c int) int // nil: c+1 mod q
+}
+
+// iso is the isotropic lattice of w with the shift twist.
+func iso(w BondWeight) lattice { return lattice{h: w, v: w} }
+
+func (lat lattice) q() int { return lat.h.Q() }
+
+// system builds the System of the lattice.
+func (lat lattice) system(t testing.TB, L int, b Boundary) *System {
+	t.Helper()
+	s, err := NewAnisotropicSystem(lat.h, lat.v, L, b)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return w.At(a, c)
+	return s
+}
+
+// seamW returns the weight of the bond (a at site 0, c at site L−1) across the seam.
+func (lat lattice) seamW(b Boundary, a, c int) float64 {
+	if b == Twisted {
+		if lat.twist != nil {
+			return lat.h.At(a, lat.twist(c))
+		}
+		return lat.h.At(a, (c+1)%lat.q())
+	}
+	return lat.h.At(a, c)
 }
 
 // bruteTh returns Th(x') = Π_i x'_iᵀ M_i x'_{i−1}.
-func bruteTh(w BondWeight, b Boundary, L int, xp []float64) float64 {
-	q := w.Q()
+func bruteTh(lat lattice, b Boundary, L int, xp []float64) float64 {
+	q := lat.q()
 	prod := 1.0
 	for i := 0; i < L; i++ {
 		j := (i - 1 + L) % L
 		f := 0.0
 		for a := 0; a < q; a++ {
 			for c := 0; c < q; c++ {
-				wac := w.At(a, c)
+				wac := lat.h.At(a, c)
 				if i == 0 {
-					wac = seamW(w, b, a, c)
+					wac = lat.seamW(b, a, c)
 				}
 				f += xp[i*q+a] * wac * xp[j*q+c]
 			}
@@ -38,15 +64,15 @@ func bruteTh(w BondWeight, b Boundary, L int, xp []float64) float64 {
 	return prod
 }
 
-// bruteV returns Π_i x_iᵀ W x'_i.
-func bruteV(w BondWeight, L int, x, xp []float64) float64 {
-	q := w.Q()
+// bruteV returns Π_i x_iᵀ Wv x'_i.
+func bruteV(lat lattice, L int, x, xp []float64) float64 {
+	q := lat.q()
 	prod := 1.0
 	for i := 0; i < L; i++ {
 		f := 0.0
 		for a := 0; a < q; a++ {
 			for c := 0; c < q; c++ {
-				f += x[i*q+a] * w.At(a, c) * xp[i*q+c]
+				f += x[i*q+a] * lat.v.At(a, c) * xp[i*q+c]
 			}
 		}
 		prod *= f
@@ -55,24 +81,36 @@ func bruteV(w BondWeight, L int, x, xp []float64) float64 {
 }
 
 // bruteT returns T(x, x') = Th(x')·V(x, x').
-func bruteT(w BondWeight, b Boundary, L int, x, xp []float64) float64 {
-	return bruteTh(w, b, L, xp) * bruteV(w, L, x, xp)
+func bruteT(lat lattice, b Boundary, L int, x, xp []float64) float64 {
+	return bruteTh(lat, b, L, xp) * bruteV(lat, L, x, xp)
 }
 
-// bruteMarginal returns T(x') = Th(x') Π_i Σ_c w_c x'_{i,c}, w_c = Σ_a W(a, c).
-func bruteMarginal(w BondWeight, b Boundary, L int, xp []float64) float64 {
-	q := w.Q()
-	prod := bruteTh(w, b, L, xp)
+// bruteMarginal returns T(x') = Th(x') Π_i Σ_c w_c x'_{i,c}, w_c = Σ_a Wv(a, c).
+func bruteMarginal(lat lattice, b Boundary, L int, xp []float64) float64 {
+	q := lat.q()
+	prod := bruteTh(lat, b, L, xp)
 	for i := 0; i < L; i++ {
 		f := 0.0
 		for a := 0; a < q; a++ {
 			for c := 0; c < q; c++ {
-				f += w.At(a, c) * xp[i*q+c]
+				f += lat.v.At(a, c) * xp[i*q+c]
 			}
 		}
 		prod *= f
 	}
 	return prod
+}
+
+// flipSigma is the Ashkin–Teller twist written from the spins: the state with σ flipped
+// and τ kept.
+func flipSigma(c int) int {
+	sigma, tau := AshkinTellerSpins(c)
+	for d := range 4 {
+		if s, u := AshkinTellerSpins(d); s == -sigma && u == tau {
+			return d
+		}
+	}
+	panic("no state with σ flipped")
 }
 
 // hardRow returns the one-hot row of the states s (site 0 first).

@@ -175,3 +175,33 @@ func TestSigmaCrossings(t *testing.T) {
 		})
 	}
 }
+
+// TestAnisotropicSigmaCrossings: the σ_L crossings of the anisotropic Ising model, from
+// the closed form, approach the critical line sinh 2β sinh 2βr = 1 as L grows, from above
+// like the isotropic ones, within 2e-4 relative at (16, 32).
+func TestAnisotropicSigmaCrossings(t *testing.T) {
+	for _, r := range []float64{0.5, 2} {
+		sigma := func(beta float64, L int) float64 {
+			p, err := KaufmanAnisotropicLogLambda(beta, beta*r, L, Periodic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tw, _ := KaufmanAnisotropicLogLambda(beta, beta*r, L, Twisted)
+			return float64(L) * (p - tw)
+		}
+		betaC, _ := IsingCriticalBeta(r)
+		prev := math.Inf(1)
+		for _, pair := range [][2]int{{8, 12}, {16, 32}} {
+			x := crossing(t, sigma, pair[0], pair[1], betaC*0.95, betaC*1.05)
+			rel := (x - betaC) / betaC
+			t.Logf("r = %v: crossing %v at %+.3e relative to β_c = %.8f", r, pair, rel, betaC)
+			if math.Abs(rel) >= prev {
+				t.Errorf("r = %v: crossing %v (%+.3e) is not closer to the line than the previous pair", r, pair, rel)
+			}
+			prev = math.Abs(rel)
+		}
+		if prev > 2e-4 {
+			t.Errorf("r = %v: crossing (16, 32) at %.2e relative, want within 2e-4", r, prev)
+		}
+	}
+}

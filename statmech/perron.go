@@ -34,20 +34,20 @@ type PerronResult struct {
 	// LogLambdaChange is |Δ ln λ| in the last iteration.
 	LogLambdaChange float64
 	// VectorChange is ‖φ_k − φ_{k−1}‖₂ in the last iteration, for the unit vector φ that the
-	// iteration works on (φ ∝ Th^{1/2}·p for a symmetric W, φ ∝ p otherwise). Near
+	// iteration works on (φ ∝ Th^{1/2}·p for a symmetric Wv, φ ∝ p otherwise). Near
 	// convergence it equals the residual ‖Aφ − λφ‖₂/λ of the iterated matrix A.
 	VectorChange float64
 }
 
 // Perron returns the Perron eigenpair of the transfer matrix of sys,
-// (Tp)(x) = Σ_x' V(x, x') Th(x') p(x') with V(x, x') = Π_i W(x_i, x'_i), by power iteration.
+// (Tp)(x) = Σ_x' V(x, x') Th(x') p(x') with V(x, x') = Π_i Wv(x_i, x'_i), by power iteration.
 // V is applied one site at a time, so that an iteration costs O(L·q^(L+1)) operations and
 // three vectors of q^L float64; the dense matrix is never built. q^L must not exceed
 // MaxStates (ErrTooLarge otherwise).
 //
-// For a symmetric W the iteration runs on the symmetric matrix S = Th^{1/2} V Th^{1/2}, whose
-// Rayleigh quotient gives ln λ with an error of second order in the error of the vector;
-// otherwise on T itself. Weights are rescaled by their maxima, so large L·β does not
+// For a symmetric Wv (System.Symmetric) the iteration runs on the symmetric matrix
+// S = Th^{1/2} V Th^{1/2}, whose Rayleigh quotient gives ln λ with an error of second order
+// in the error of the vector; otherwise on T itself. Weights are rescaled by their maxima, so large L·β does not
 // overflow.
 //
 // Iteration stops when both the change of ln λ and the change of the vector fall below
@@ -76,7 +76,7 @@ func Perron(sys *System, o *PerronOptions) (*PerronResult, error) {
 		start = o.Start
 	}
 	q, L := sys.q, sys.l
-	sym := sys.w.Symmetric()
+	sym := sys.Symmetric()
 
 	// d holds Th/e^c (or its square root for the symmetric form), c = max ln Th.
 	d := make([]float64, n)
@@ -93,11 +93,11 @@ func Perron(sys *System, o *PerronOptions) (*PerronResult, error) {
 		d[k] = math.Exp(scale * (v - c))
 	}
 	wmax := 0.0
-	for _, v := range sys.w.w {
+	for _, v := range sys.wv.w {
 		wmax = max(wmax, v)
 	}
 	w := make([]float64, q*q)
-	for k, v := range sys.w.w {
+	for k, v := range sys.wv.w {
 		w[k] = v / wmax
 	}
 	logOffset := c + float64(L)*math.Log(wmax)
@@ -227,8 +227,9 @@ func scaleTo(x []float64, f float64) {
 }
 
 // Bulk returns the row distribution in the bulk of an infinite cylinder,
-// P(x) ∝ Th(x)·p(x)², from the Perron vector p (PerronResult.P). It needs a symmetric W
-// (ErrAsymmetric otherwise), for which Th·p is the left Perron vector. p must have q^L
+// P(x) ∝ Th(x)·p(x)², from the Perron vector p (PerronResult.P). It needs a symmetric
+// vertical weight Wv (System.Symmetric; ErrAsymmetric otherwise), for which Th·p is the left
+// Perron vector. p must have q^L
 // entries (it panics otherwise), nonnegative with a positive sum (ErrDistribution).
 func (s *System) Bulk(p []float64) ([]float64, error) {
 	n, err := s.NumStates()
@@ -236,8 +237,8 @@ func (s *System) Bulk(p []float64) ([]float64, error) {
 		return nil, err
 	}
 	checkLen("p", len(p), n)
-	if !s.w.Symmetric() {
-		return nil, fmt.Errorf("%w: the bulk distribution Th·p² needs W(a,b) = W(b,a)", ErrAsymmetric)
+	if !s.Symmetric() {
+		return nil, fmt.Errorf("%w: the bulk distribution Th·p² needs Wv(a,b) = Wv(b,a)", ErrAsymmetric)
 	}
 	if err := checkDistribution(p); err != nil {
 		return nil, err

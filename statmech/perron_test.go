@@ -12,8 +12,8 @@ import (
 
 // denseTransfer builds the dense q^L×q^L matrix T(x, x') = V(x, x') Th(x') from the
 // brute-force twins.
-func denseTransfer(w BondWeight, b Boundary, L int) *mat.Dense {
-	q := w.Q()
+func denseTransfer(lat lattice, b Boundary, L int) *mat.Dense {
+	q := lat.q()
 	rows := allHard(q, L)
 	rl := L * q
 	n := len(rows) / rl
@@ -21,7 +21,7 @@ func denseTransfer(w BondWeight, b Boundary, L int) *mat.Dense {
 	for a := range n {
 		for c := range n {
 			x, xp := rows[a*rl:(a+1)*rl], rows[c*rl:(c+1)*rl]
-			t.Set(a, c, bruteV(w, L, x, xp)*bruteTh(w, b, L, xp))
+			t.Set(a, c, bruteV(lat, L, x, xp)*bruteTh(lat, b, L, xp))
 		}
 	}
 	return t
@@ -62,22 +62,22 @@ func densePerron(t *testing.T, m *mat.Dense) (lnLambda float64, right, left []fl
 	return math.Log(lambda), right, left
 }
 
-// symPerron returns ln λ and the right Perron vector of T = V·diag(Th) for symmetric W from
-// the symmetric eigendecomposition of S = Th^{1/2} V Th^{1/2}.
-func symPerron(t *testing.T, w BondWeight, b Boundary, L int) (float64, []float64) {
+// symPerron returns ln λ and the right Perron vector of T = V·diag(Th) for symmetric Wv
+// from the symmetric eigendecomposition of S = Th^{1/2} V Th^{1/2}.
+func symPerron(t *testing.T, lat lattice, b Boundary, L int) (float64, []float64) {
 	t.Helper()
-	q := w.Q()
+	q := lat.q()
 	rows := allHard(q, L)
 	rl := L * q
 	n := len(rows) / rl
 	d := make([]float64, n)
 	for a := range n {
-		d[a] = math.Sqrt(bruteTh(w, b, L, rows[a*rl:(a+1)*rl]))
+		d[a] = math.Sqrt(bruteTh(lat, b, L, rows[a*rl:(a+1)*rl]))
 	}
 	s := mat.NewSymDense(n, nil)
 	for a := range n {
 		for c := a; c < n; c++ {
-			s.SetSym(a, c, d[a]*bruteV(w, L, rows[a*rl:(a+1)*rl], rows[c*rl:(c+1)*rl])*d[c])
+			s.SetSym(a, c, d[a]*bruteV(lat, L, rows[a*rl:(a+1)*rl], rows[c*rl:(c+1)*rl])*d[c])
 		}
 	}
 	var eig mat.EigenSym
@@ -105,27 +105,36 @@ func TestPerronAgainstDense(t *testing.T) {
 	isingCold, _ := Ising(0.7)
 	potts, _ := Potts(3, 1.0)
 	clock, _ := Clock(4, 0.8)
+	isingV, _ := Ising(0.25)
+	pottsV, _ := Potts(3, 1.6)
+	at, _ := AshkinTeller(-0.3, 0.5)
+	atV, _ := AshkinTeller(-0.3, 0.9)
 	tests := []struct {
 		name string
-		w    BondWeight
+		lat  lattice
 		L    int
 	}{
-		{"ising-βc", ising, 6},
-		{"ising-0.7", isingCold, 5},
-		{"potts3", potts, 4},
-		{"clock4", clock, 4},
-		{"custom3", randomCustom(t, rng, 3), 3},
-		{"custom2", randomCustom(t, rng, 2), 5},
+		{"ising-βc", iso(ising), 6},
+		{"ising-0.7", iso(isingCold), 5},
+		{"potts3", iso(potts), 4},
+		{"clock4", iso(clock), 4},
+		{"custom3", iso(randomCustom(t, rng, 3)), 3},
+		{"custom2", iso(randomCustom(t, rng, 2)), 5},
+		{"ising-anisotropic", lattice{h: ising, v: isingV}, 6},
+		{"potts3-anisotropic", lattice{h: potts, v: pottsV}, 4},
+		{"custom3-h-symmetric-v", lattice{h: randomCustom(t, rng, 3), v: potts}, 3},
+		{"ashkin-teller", lattice{h: at, v: at, twist: flipSigma}, 4},
+		{"ashkin-teller-anisotropic", lattice{h: at, v: atV, twist: flipSigma}, 3},
 	}
 	for _, tc := range tests {
 		for _, b := range []Boundary{Periodic, Twisted} {
 			t.Run(fmt.Sprintf("%s/L=%d/%v", tc.name, tc.L, b), func(t *testing.T) {
-				s := mustSystem(t, tc.w, nil, tc.L, b)
+				s := tc.lat.system(t, tc.L, b)
 				res, err := Perron(s, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantLn, wantP, left := densePerron(t, denseTransfer(tc.w, b, tc.L))
+				wantLn, wantP, left := densePerron(t, denseTransfer(tc.lat, b, tc.L))
 				if math.Abs(res.LogLambda-wantLn) > 1e-10 {
 					t.Errorf("ln λ = %.14g, dense %.14g", res.LogLambda, wantLn)
 				}
@@ -134,8 +143,11 @@ func TestPerronAgainstDense(t *testing.T) {
 						t.Fatalf("p[%d] = %.14g, dense %.14g", k, res.P[k], wantP[k])
 					}
 				}
-				if tc.w.Symmetric() {
-					symLn, symP := symPerron(t, tc.w, b, tc.L)
+				if tc.lat.v.Symmetric() != s.Symmetric() {
+					t.Errorf("Symmetric() = %v, the vertical weight's %v", s.Symmetric(), tc.lat.v.Symmetric())
+				}
+				if tc.lat.v.Symmetric() {
+					symLn, symP := symPerron(t, tc.lat, b, tc.L)
 					if math.Abs(res.LogLambda-symLn) > 1e-10 {
 						t.Errorf("ln λ = %.14g, symmetric dense %.14g", res.LogLambda, symLn)
 					}

@@ -5,8 +5,8 @@ import "math"
 // workspace is the scratch space of one call, kept in System.pool.
 type workspace struct {
 	lnTh  []float64 // ln Th(x'_b)
-	y     []float64 // W x'_{b,i}, row-major like xp
-	z     []float64 // Wᵀ x_{a,i}, row-major like x
+	y     []float64 // Wv x'_{b,i}, row-major like xp
+	z     []float64 // Wvᵀ x_{a,i}, row-major like x
 	up    []float64 // per-row upstream gradients
 	hot   []int     // one-hot offsets i*q+s_i of the rows of x, or -1 per row if soft
 	val   []float64 // the nonzero entry at each one-hot offset
@@ -37,8 +37,8 @@ const (
 )
 
 // LogHorizontal writes ln Th(x'_b) into dst[b] for each row x'_b of the batch xp, where
-// Th(x') = Π_i x'_iᵀ M_i x'_{i−1} with M_0 the seam matrix (W or W.Twist()) and M_i = W
-// otherwise; for hard rows Th(x') = Π_i W(x'_i, x'_{i−1}). It panics if len(xp) is not a
+// Th(x') = Π_i x'_iᵀ M_i x'_{i−1} with M_0 the seam matrix (SeamWeight: Wh or Wh.Twist())
+// and M_i = Wh otherwise; for hard rows Th(x') = Π_i Wh(x'_i, x'_{i−1}). It panics if len(xp) is not a
 // multiple of L·q or len(dst) is not the number of rows.
 func (s *System) LogHorizontal(dst, xp []float64) {
 	n := s.rows(xp, "xp")
@@ -53,7 +53,7 @@ func (s *System) logHorizontalRow(x []float64) float64 {
 	q, L := s.q, s.l
 	p, acc := 1.0, 0.0
 	for i := 0; i < L; i++ {
-		w := s.w.w
+		w := s.wh.w
 		j := i - 1
 		if i == 0 {
 			w, j = s.seam.w, L-1
@@ -85,7 +85,7 @@ func (s *System) logHorizontalRow(x []float64) float64 {
 }
 
 // LogMarginal writes ln T(x'_b) = ln Th(x'_b) + Σ_i ln(wᵀ x'_{b,i}) into dst[b] for each
-// row of the batch xp, with w_c = Σ_a W(a, c); for hard rows T(x') = Σ_x T(x, x'). It
+// row of the batch xp, with w_c = Σ_a Wv(a, c); for hard rows T(x') = Σ_x T(x, x'). It
 // panics on the shapes LogHorizontal panics on.
 func (s *System) LogMarginal(dst, xp []float64) {
 	s.LogHorizontal(dst, xp)
@@ -114,7 +114,7 @@ func (s *System) LogMarginal(dst, xp []float64) {
 }
 
 // LogTransferWeight writes the transfer weights of all pairs of rows of two batches:
-// dst[a*nxp+b] = ln T(x_a, x'_b) = ln Th(x'_b) + Σ_i ln(x_{a,i}ᵀ W x'_{b,i}), where nxp is
+// dst[a*nxp+b] = ln T(x_a, x'_b) = ln Th(x'_b) + Σ_i ln(x_{a,i}ᵀ Wv x'_{b,i}), where nxp is
 // the number of rows of xp. It panics if len(x) or len(xp) is not a multiple of L·q or
 // len(dst) is not nx·nxp.
 //
@@ -133,7 +133,7 @@ func (s *System) LogTransferWeight(dst, x, xp []float64) {
 	ws.lnTh = grow(ws.lnTh, nxp)
 	s.LogHorizontal(ws.lnTh, xp)
 	ws.y = grow(ws.y, len(xp))
-	matVecSites(ws.y, s.w.w, xp, q)
+	matVecSites(ws.y, s.wv.w, xp, q)
 	s.oneHot(ws, x)
 	// For a one-hot row x_a the factors are val_i·y_b[hot_i], so ln T is a sum of
 	// tabulated logarithms, ln y_b and ln val_i: no logarithm per pair.
@@ -196,11 +196,11 @@ func sumAt(v []float64, idx []int) float64 {
 // pairBlock is the number of rows of x that the all-pairs routines take together.
 const pairBlock = 8
 
-// factorsBounded reports whether every factor x_{a,i}ᵀ W x'_{b,i} is known to lie in
-// [lo, hi], from the extreme entries of W and the extreme site sums of x and xp.
+// factorsBounded reports whether every factor x_{a,i}ᵀ Wv x'_{b,i} is known to lie in
+// [lo, hi], from the extreme entries of Wv and the extreme site sums of x and xp.
 func (s *System) factorsBounded(x, xp []float64, lo, hi float64) bool {
 	wmin, wmax := math.Inf(1), 0.0
-	for _, v := range s.w.w {
+	for _, v := range s.wv.w {
 		wmin, wmax = min(wmin, v), max(wmax, v)
 	}
 	xmin, xmax := siteSumRange(x, s.q)
@@ -341,7 +341,7 @@ func (s *System) logHorizontalRowBackward(gx, x []float64, g float64, buf []floa
 	q, L := s.q, s.l
 	mx, mtx := buf[:q], buf[q:2*q]
 	for i := 0; i < L; i++ {
-		w, wt := s.w.w, s.wT
+		w, wt := s.wh.w, s.whT
 		j := i - 1
 		if i == 0 {
 			w, wt, j = s.seam.w, s.seamT, L-1
@@ -414,9 +414,9 @@ func (s *System) LogTransferWeightBackward(gx, gxp, x, xp, upstream []float64) {
 		s.LogHorizontalBackward(gxp, xp, ws.up)
 	}
 	ws.y = grow(ws.y, len(xp))
-	matVecSites(ws.y, s.w.w, xp, q)
+	matVecSites(ws.y, s.wv.w, xp, q)
 	ws.z = grow(ws.z, len(x))
-	matVecSites(ws.z, s.wT, x, q)
+	matVecSites(ws.z, s.wvT, x, q)
 	s.oneHot(ws, x)
 	// A nil gradient is accumulated into a scratch row and dropped.
 	ws.sink = grow(ws.sink, rl)
@@ -451,8 +451,8 @@ func (s *System) LogTransferWeightBackward(gx, gxp, x, xp, upstream []float64) {
 	}
 }
 
-// pairBackward accumulates the gradient of g·Σ_i ln(x_iᵀ y_i), y_i = W x'_i, into gx
-// (g·y_i/d_i) and gxp (g·z_i/d_i, z_i = Wᵀ x_i), d_i = x_iᵀ y_i.
+// pairBackward accumulates the gradient of g·Σ_i ln(x_iᵀ y_i), y_i = Wv x'_i, into gx
+// (g·y_i/d_i) and gxp (g·z_i/d_i, z_i = Wvᵀ x_i), d_i = x_iᵀ y_i.
 func pairBackward(gx, gxp, x, y, z []float64, g float64, q int) {
 	n := len(x)
 	gx, gxp, y, z = gx[:n], gxp[:n], y[:n], z[:n]

@@ -10,35 +10,38 @@ import (
 
 type testModel struct {
 	name string
-	w    BondWeight
+	lat  lattice
 }
 
 func testModels(t testing.TB) []testModel {
 	rng := seeded(t, 7)
-	ising, err := Ising(0.7)
-	if err != nil {
-		t.Fatal(err)
+	must := func(w BondWeight, err error) BondWeight {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
 	}
-	potts, err := Potts(3, 1.0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock, err := Clock(4, 0.8)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ising := must(Ising(0.7))
+	potts := must(Potts(3, 1.0))
+	clock := must(Clock(4, 0.8))
 	// Entries spanning 1e-5…1e20 take the per-factor range checks instead of the chunked
 	// products.
-	wide, err := Custom([][]float64{{1e20, 1e-5}, {3, 1e18}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	wide := must(Custom([][]float64{{1e20, 1e-5}, {3, 1e18}}))
+	at := must(AshkinTeller(0.4, 0.6))
 	return []testModel{
-		{"ising", ising},
-		{"custom-wide", wide},
-		{"potts3", potts},
-		{"clock4", clock},
-		{"custom3", randomCustom(t, rng, 3)},
+		{"ising", iso(ising)},
+		{"custom-wide", iso(wide)},
+		{"potts3", iso(potts)},
+		{"clock4", iso(clock)},
+		{"custom3", iso(randomCustom(t, rng, 3))},
+		// Anisotropic: the vertical bonds at 2.5 times the coupling, and a pair of unrelated
+		// custom weights.
+		{"ising-r2.5", lattice{h: ising, v: must(Ising(0.7 * 2.5))}},
+		{"potts3-r0.4", lattice{h: potts, v: must(Potts(3, 0.4))}},
+		{"custom3-pair", lattice{h: randomCustom(t, rng, 3), v: randomCustom(t, rng, 3)}},
+		{"ashkin-teller", lattice{h: at, v: at, twist: flipSigma}},
+		{"ashkin-teller-r0.5", lattice{h: at, v: must(AshkinTeller(0.4, 0.3)), twist: flipSigma}},
 	}
 }
 
@@ -58,14 +61,11 @@ func allHard(q, L int) []float64 {
 func TestTransferWeightBruteForce(t *testing.T) {
 	rng := seeded(t, 11)
 	for _, m := range testModels(t) {
-		q := m.w.Q()
+		q := m.lat.q()
 		for _, L := range []int{2, 3, 4} {
 			for _, b := range []Boundary{Periodic, Twisted} {
 				t.Run(fmt.Sprintf("%s/L=%d/%v", m.name, L, b), func(t *testing.T) {
-					s, err := NewSystem(m.w, L, b)
-					if err != nil {
-						t.Fatal(err)
-					}
+					s := m.lat.system(t, L, b)
 					rl := L * q
 					hard := allHard(q, L)
 					if len(hard)/rl > 30 {
@@ -84,10 +84,10 @@ func TestTransferWeightBruteForce(t *testing.T) {
 						s.LogMarginal(gotM, xp)
 						for r := range n {
 							row := xp[r*rl : (r+1)*rl]
-							if want := math.Log(bruteTh(m.w, b, L, row)); math.Abs(gotH[r]-want) > 1e-12 {
+							if want := math.Log(bruteTh(m.lat, b, L, row)); math.Abs(gotH[r]-want) > 1e-12 {
 								t.Errorf("%s row %d: LogHorizontal = %.15g, want %.15g", name, r, gotH[r], want)
 							}
-							if want := math.Log(bruteMarginal(m.w, b, L, row)); math.Abs(gotM[r]-want) > 1e-12 {
+							if want := math.Log(bruteMarginal(m.lat, b, L, row)); math.Abs(gotM[r]-want) > 1e-12 {
 								t.Errorf("%s row %d: LogMarginal = %.15g, want %.15g", name, r, gotM[r], want)
 							}
 						}
@@ -99,7 +99,7 @@ func TestTransferWeightBruteForce(t *testing.T) {
 							s.LogTransferWeight(got, x, xp)
 							for a := range nx {
 								for c := range nxp {
-									want := math.Log(bruteT(m.w, b, L, x[a*rl:(a+1)*rl], xp[c*rl:(c+1)*rl]))
+									want := math.Log(bruteT(m.lat, b, L, x[a*rl:(a+1)*rl], xp[c*rl:(c+1)*rl]))
 									if g := got[a*nxp+c]; math.Abs(g-want) > 1e-12 {
 										t.Errorf("x %s[%d], xp %s[%d]: LogTransferWeight = %.15g, want %.15g", xn, a, xpn, c, g, want)
 									}
@@ -118,11 +118,8 @@ func TestTransferWeightBruteForce(t *testing.T) {
 func TestMarginalIsSumOverRows(t *testing.T) {
 	for _, m := range testModels(t) {
 		for _, b := range []Boundary{Periodic, Twisted} {
-			q, L := m.w.Q(), 3
-			s, err := NewSystem(m.w, L, b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			q, L := m.lat.q(), 3
+			s := m.lat.system(t, L, b)
 			all := allHard(q, L)
 			rl := L * q
 			n := len(all) / rl
@@ -131,7 +128,7 @@ func TestMarginalIsSumOverRows(t *testing.T) {
 			for c := range n {
 				want := 0.0
 				for a := range n {
-					want += bruteT(m.w, b, L, all[a*rl:(a+1)*rl], all[c*rl:(c+1)*rl])
+					want += bruteT(m.lat, b, L, all[a*rl:(a+1)*rl], all[c*rl:(c+1)*rl])
 				}
 				if math.Abs(marg[c]-math.Log(want)) > 1e-12 {
 					t.Errorf("%s/%v row %d: LogMarginal = %.15g, ln Σ_x T = %.15g", m.name, b, c, marg[c], math.Log(want))
@@ -202,14 +199,11 @@ func checkGradient(t *testing.T, name string, got []float64, f func([]float64) f
 func TestBackwardFiniteDifference(t *testing.T) {
 	rng := seeded(t, 13)
 	for _, m := range testModels(t) {
-		q := m.w.Q()
+		q := m.lat.q()
 		for _, L := range []int{2, 3} {
 			for _, b := range []Boundary{Periodic, Twisted} {
 				t.Run(fmt.Sprintf("%s/L=%d/%v", m.name, L, b), func(t *testing.T) {
-					s, err := NewSystem(m.w, L, b)
-					if err != nil {
-						t.Fatal(err)
-					}
+					s := m.lat.system(t, L, b)
 					const nx, nxp = 3, 4
 					rl := L * q
 					xp := randomSoft(rng, nxp, q, L)
