@@ -111,7 +111,7 @@ func (t *Trainer) Estimate(n int) (*Estimates, error) {
 	if e.End, err = sys.EstimateObservables(rows, nil); err != nil {
 		return nil, err
 	}
-	if !sys.BondWeight().Symmetric() {
+	if !sys.Symmetric() {
 		return e, nil
 	}
 
@@ -174,7 +174,7 @@ func (t *Trainer) estimateRayleigh(rows, logB, lnTh []float64, rng *rand.Rand) s
 		m := len(src)
 		tilt.sample(tapeP, xp[:m*rowLen], m, rng, false, func(k, i int) []float64 {
 			s := states[src[k]*size+i]
-			return tilt.lnW[s*q : (s+1)*q]
+			return tilt.lnV[s*q : (s+1)*q]
 		})
 		// Reweight each draw from p_θ to p_sym.
 		tapeP.SampleLogProb(lpDraw[:m])

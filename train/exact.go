@@ -28,9 +28,13 @@ const (
 // ExactOptions are the settings of SolveExact; nil means every default.
 type ExactOptions struct {
 	// IsingBeta, when > 0, says that the system is the Ising model at β = IsingBeta (its
-	// bond weight must equal statmech.Ising(IsingBeta)): ln λ then comes from Kaufman's
-	// closed form, at any L.
+	// horizontal bond weight must equal statmech.Ising(IsingBeta), its vertical one
+	// statmech.Ising(IsingBetaVertical)): ln λ then comes from Kaufman's closed form, at
+	// any L.
 	IsingBeta float64
+	// IsingBetaVertical is the β of the vertical bonds of an anisotropic Ising system,
+	// β·J_y/J_x; 0 means IsingBeta (isotropic).
+	IsingBetaVertical float64
 	// MaxStates is the largest q^L that is enumerated for the Perron vector and the
 	// observables; 0 means statmech.MaxStates.
 	MaxStates int
@@ -70,14 +74,29 @@ func SolveExact(sys *statmech.System, o *ExactOptions) (*Exact, error) {
 	}
 	ex := &Exact{Method: ExactPower, LnLambdaPower: math.NaN()}
 	if opts.IsingBeta > 0 {
+		betaV := opts.IsingBetaVertical
+		if betaV == 0 {
+			betaV = opts.IsingBeta
+		}
 		w, err := statmech.Ising(opts.IsingBeta)
 		if err != nil {
 			return nil, err
 		}
-		if !slices.EqualFunc(w.Matrix(), sys.BondWeight().Matrix(), slices.Equal) {
-			return nil, fmt.Errorf("exact: the system's bond weight %v is not the Ising model's at β = %v", sys.BondWeight(), opts.IsingBeta)
+		v, err := statmech.Ising(betaV)
+		if err != nil {
+			return nil, err
 		}
-		if ex.LnLambda, err = statmech.KaufmanLogLambda(opts.IsingBeta, sys.Size(), sys.Boundary()); err != nil {
+		if !slices.EqualFunc(w.Matrix(), sys.HorizontalWeight().Matrix(), slices.Equal) ||
+			!slices.EqualFunc(v.Matrix(), sys.VerticalWeight().Matrix(), slices.Equal) {
+			return nil, fmt.Errorf("exact: the system's bond weights %v (horizontal), %v (vertical) are not the Ising model's at β = %v, %v",
+				sys.HorizontalWeight(), sys.VerticalWeight(), opts.IsingBeta, betaV)
+		}
+		if betaV == opts.IsingBeta {
+			ex.LnLambda, err = statmech.KaufmanLogLambda(opts.IsingBeta, sys.Size(), sys.Boundary())
+		} else {
+			ex.LnLambda, err = statmech.KaufmanAnisotropicLogLambda(opts.IsingBeta, betaV, sys.Size(), sys.Boundary())
+		}
+		if err != nil {
 			return nil, err
 		}
 		ex.Method = ExactKaufman
@@ -102,7 +121,7 @@ func SolveExact(sys *statmech.System, o *ExactOptions) (*Exact, error) {
 		return nil, err
 	}
 	ex.End = &end
-	if sys.BondWeight().Symmetric() {
+	if sys.Symmetric() {
 		bulkP, err := sys.Bulk(pr.P)
 		if err != nil {
 			return nil, err

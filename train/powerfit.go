@@ -31,8 +31,8 @@ import (
 // result does not depend on how many.
 type powerFit struct {
 	sym    symmetry
-	lnw    []float64 // ln w(b), w(b) = Σ_a W(a,b)
-	cond   []float64 // W(a,b)/w(b) at b·q+a: the law of x_i given x'_i = b
+	lnw    []float64 // ln w(b), w(b) = Σ_a Wv(a,b)
+	cond   []float64 // Wv(a,b)/w(b) at b·q+a: the law of x_i given x'_i = b
 	chunks []*fitChunk
 
 	lnNorm   float64 // running average of ln(mean weight)
@@ -60,10 +60,10 @@ type fitChunk struct {
 }
 
 func newPowerFit(t *Trainer) *powerFit {
-	w := t.sys.BondWeight()
+	w := t.sys.VerticalWeight()
 	q := w.Q()
 	o := &powerFit{
-		sym:  symmetryOf(w),
+		sym:  symmetryOf(t.sys),
 		lnw:  make([]float64, q),
 		cond: make([]float64, q*q),
 	}

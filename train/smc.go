@@ -213,7 +213,7 @@ func (r *smcReplica) imagesLogProb(dst []float64, states []int) {
 func (r *smcReplica) step(rng *rand.Rand) float64 {
 	q, size, n := r.sys.Q(), r.size, r.n
 	g := r.sym.order()
-	lnW := r.tilt.lnW
+	lnV := r.tilt.lnV
 	// The image each proposal comes from, by the responsibilities of the particle.
 	for j := range n {
 		lps := r.lpSym(r.lpImg, j) + r.logG
@@ -239,7 +239,7 @@ func (r *smcReplica) step(rng *rand.Rand) float64 {
 	}
 	r.tilt.sample(r.tapeP, r.z, n, rng, false, func(j, i int) []float64 {
 		s := r.shiftState(r.states[j*size+i], r.comp[j])
-		return lnW[s*q : (s+1)*q]
+		return lnV[s*q : (s+1)*q]
 	})
 	r.tapeP.SampleLogProb(r.lpZ)
 	if r.adapt {
@@ -293,7 +293,7 @@ func (r *smcReplica) step(rng *rand.Rand) float64 {
 		r.tilt.force(r.tapeImg, nil, r.others[:m*size], m, false, func(row, i int) []float64 {
 			j, k := owner(row)
 			s := r.shiftState(r.states[j*size+i], k)
-			return lnW[s*q : (s+1)*q]
+			return lnV[s*q : (s+1)*q]
 		})
 		r.tapeImg.SampleLogProb(r.lpO[:m])
 		rows := r.condRows[:m*size*q]

@@ -7,35 +7,20 @@ import (
 	"github.com/critsweep/critsweep/statmech"
 )
 
-// symmetry is the group of global state shifts s → s+k (mod q) that leave the bond weight
-// unchanged, W(a+k, b+k) = W(a, b): Z2 for Ising, Z_q for Potts and clock, whatever
-// subgroup a custom W keeps. Such a shift commutes with the transfer matrix for both seams,
-// so the Perron vector is invariant under it, and a model can be symmetrised by averaging
-// over the group: p_sym(x) = (1/|G|) Σ_k p(x+k).
+// symmetry is the group of global state shifts s → s+k (mod q) that leave the transfer
+// matrix unchanged (statmech.System.Shifts: its horizontal, vertical and seam bond weights
+// all keep W(a+k, b+k) = W(a, b)): Z2 for Ising, Z_q for Potts and clock, {0, 2} for the
+// σ-twisted Ashkin–Teller model, whatever subgroup a custom W keeps. Such a shift commutes
+// with the transfer matrix, so the Perron vector is invariant under it, and a model can be
+// symmetrised by averaging over the group: p_sym(x) = (1/|G|) Σ_k p(x+k).
 type symmetry struct {
 	q      int
 	shifts []int // the group's shifts, 0 first
 }
 
-// symmetryOf returns the shift group of w.
-func symmetryOf(w statmech.BondWeight) symmetry {
-	q := w.Q()
-	g := symmetry{q: q}
-	for k := 0; k < q; k++ {
-		invariant := true
-		for a := 0; a < q && invariant; a++ {
-			for b := 0; b < q; b++ {
-				if w.At((a+k)%q, (b+k)%q) != w.At(a, b) {
-					invariant = false
-					break
-				}
-			}
-		}
-		if invariant {
-			g.shifts = append(g.shifts, k)
-		}
-	}
-	return g
+// symmetryOf returns the shift group of the transfer matrix of sys.
+func symmetryOf(sys *statmech.System) symmetry {
+	return symmetry{q: sys.Q(), shifts: sys.Shifts()}
 }
 
 // trivial returns the group with the identity only: no symmetrisation.

@@ -24,14 +24,15 @@ import (
 // is how far the network's conditionals are from the chain's, so w varies far less than
 // F itself, and E_r[w·f(x)] = Σ_x p(x) F(x) f(x) for any f, whatever the messages.
 //
-// Two uses: with u = w (the column sums of W), π is the x'-marginal of the pair
-// distribution p(x')T(x,x') that power iteration maps p to; with u_i = W(y_i, ·) for a
-// given row y, E_r[w] is (Tp)(y).
+// Two uses: with u = w (the column sums of Wv), π is the x'-marginal of the pair
+// distribution p(x')T(x,x') that power iteration maps p to; with u_i = Wv(y_i, ·) for a
+// given row y, E_r[w] is (Tp)(y). The chain's bonds are Wh, those of u Wv.
 type tiltedSampler struct {
 	q, size int
 	power   float64   // the target has p(x)^power: 1, or 2 for the bulk-like p²·Th
-	lnW     []float64 // ln W(a,b) at a·q+b
-	lnSeam  []float64 // ln of the seam bond, W or W twisted
+	lnW     []float64 // ln Wh(a,b) at a·q+b: the bonds within a row
+	lnV     []float64 // ln Wv(a,b) at a·q+b: the bonds between rows, for the u_i of callers
+	lnSeam  []float64 // ln of the seam bond, Wh or Wh twisted
 	// field, if not nil, adds a per-site log factor field(n, i) to the messages only (not
 	// to the sites' own factors): an approximation of the network's conditionals ahead.
 	field func(n, i int) []float64
@@ -49,16 +50,13 @@ type tiltedSampler struct {
 }
 
 func newTiltedSampler(sys *statmech.System, power float64) *tiltedSampler {
-	w := sys.BondWeight()
-	seam := w
-	if sys.Boundary() == statmech.Twisted {
-		seam = w.Twist()
-	}
+	w, v, seam := sys.HorizontalWeight(), sys.VerticalWeight(), sys.SeamWeight()
 	q := w.Q()
-	ts := &tiltedSampler{q: q, size: sys.Size(), power: power, lnW: make([]float64, q*q), lnSeam: make([]float64, q*q), scratch: make([]float64, q)}
+	ts := &tiltedSampler{q: q, size: sys.Size(), power: power, lnW: make([]float64, q*q), lnV: make([]float64, q*q), lnSeam: make([]float64, q*q), scratch: make([]float64, q)}
 	for a := 0; a < q; a++ {
 		for b := 0; b < q; b++ {
 			ts.lnW[a*q+b] = math.Log(w.At(a, b))
+			ts.lnV[a*q+b] = math.Log(v.At(a, b))
 			ts.lnSeam[a*q+b] = math.Log(seam.At(a, b))
 		}
 	}

@@ -52,7 +52,7 @@ func TestTiltedSamplerIsUnbiased(t *testing.T) {
 			y := []int{1, 0, 1, 0}[:size]
 			lnU := func(n, i int) []float64 {
 				if tc.perRw {
-					return ts.lnW[y[i]*q : (y[i]+1)*q]
+					return ts.lnV[y[i]*q : (y[i]+1)*q]
 				}
 				u := make([]float64, q)
 				for b := range u {

@@ -72,19 +72,27 @@ func TestSymmetryGroups(t *testing.T) {
 	clock, _ := statmech.Clock(4, 0.3)
 	asym, _ := statmech.Custom([][]float64{{2, 1, 1}, {1, 3, 1}, {1, 1, 2}})
 	z3, _ := statmech.Custom([][]float64{{2, 1, 0.5}, {0.5, 2, 1}, {1, 0.5, 2}})
+	at, _ := statmech.AshkinTeller(0.5, 0.3)
 	tests := []struct {
 		name string
 		w    statmech.BondWeight
+		b    statmech.Boundary
 		want []int
 	}{
-		{"ising", ising, []int{0, 1}},
-		{"potts 3", potts, []int{0, 1, 2}},
-		{"clock 4", clock, []int{0, 1, 2, 3}},
-		{"custom without symmetry", asym, []int{0}},
-		{"custom cyclic", z3, []int{0, 1, 2}},
+		{"ising", ising, statmech.Twisted, []int{0, 1}},
+		{"potts 3", potts, statmech.Twisted, []int{0, 1, 2}},
+		{"clock 4", clock, statmech.Periodic, []int{0, 1, 2, 3}},
+		{"custom without symmetry", asym, statmech.Periodic, []int{0}},
+		{"custom cyclic", z3, statmech.Twisted, []int{0, 1, 2}},
+		{"ashkin-teller periodic", at, statmech.Periodic, []int{0, 1, 2, 3}},
+		{"ashkin-teller σ-twisted", at, statmech.Twisted, []int{0, 2}},
 	}
 	for _, tc := range tests {
-		if got := symmetryOf(tc.w).shifts; !slices.Equal(got, tc.want) {
+		sys, err := statmech.NewSystem(tc.w, 4, tc.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := symmetryOf(sys).shifts; !slices.Equal(got, tc.want) {
 			t.Errorf("%s: shifts %v, want %v", tc.name, got, tc.want)
 		}
 	}
