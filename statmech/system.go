@@ -149,11 +149,6 @@ func (s *System) Q() int { return s.q }
 // RowLen returns L·q, the length of one row.
 func (s *System) RowLen() int { return s.l * s.q }
 
-// BondWeight returns the horizontal bond weight Wh, which is W for an isotropic system.
-//
-// Deprecated: a system has two bond weights; use HorizontalWeight or VerticalWeight.
-func (s *System) BondWeight() BondWeight { return s.wh }
-
 // HorizontalWeight returns Wh, the bond weight within a row (of Th).
 func (s *System) HorizontalWeight() BondWeight { return s.wh }
 

@@ -126,7 +126,7 @@ func (f *exactFlags) run(cmd *cobra.Command) error {
 	case err != nil:
 		return fmt.Errorf("exact: %w", err)
 	}
-	w := sys.BondWeight()
+	w := sys.HorizontalWeight()
 	nan := jsonNumber(math.NaN())
 	res := exactResult{
 		Model:           f.model,

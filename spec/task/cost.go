@@ -2,7 +2,6 @@ package task
 
 import (
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
-	"github.com/critsweep/critsweep/statmech"
 	"github.com/critsweep/critsweep/train"
 )
 
@@ -29,8 +28,8 @@ type Cost struct {
 
 // EstimateCost resolves a task (Resolve) and estimates its cost. Per row, one forward
 // pass costs 2·Weights flops; a step of the default objective does 4·|G| of them (|G| is
-// the order of the bond weight's shift symmetry, q for Ising, Potts and clock), a step of
-// gumbel-rkl 6; the estimates draw 2·EstimateSamples + EstimateDraws rows.
+// the order of the transfer matrix's shift symmetry, statmech.System.Shifts: q for Ising,
+// Potts and clock), a step of gumbel-rkl 6; the estimates draw 2·EstimateSamples + EstimateDraws rows.
 func EstimateCost(ts *critsweepv1.TaskSpec, o *Options) (Cost, error) {
 	sys, cfg, err := Resolve(ts, o)
 	if err != nil {
@@ -41,7 +40,7 @@ func EstimateCost(ts *critsweepv1.TaskSpec, o *Options) (Cost, error) {
 	forward := 2 * float64(c.Weights)
 	perRow := 6.0
 	if cfg.Objective != train.ObjectiveGumbelRKL {
-		perRow = 4 * float64(shiftOrder(sys.BondWeight()))
+		perRow = 4 * float64(len(sys.Shifts()))
 	}
 	c.FLOP = forward * (float64(cfg.Steps)*float64(cfg.Batch)*perRow + float64(2*cfg.EstimateSamples+cfg.EstimateDraws))
 	c.Seconds = c.FLOP / CostRate
@@ -60,23 +59,6 @@ func networkWeights(L int, features []int) int {
 			d = -1
 		}
 		n += in * out * (L*(L+1)/2 + d*L)
-	}
-	return n
-}
-
-// shiftOrder is the number of shifts s with W(a+s, b+s) = W(a, b) for all a, b.
-func shiftOrder(w statmech.BondWeight) int {
-	q, n := w.Q(), 0
-	for s := 0; s < q; s++ {
-		ok := true
-		for a := 0; a < q && ok; a++ {
-			for b := 0; b < q && ok; b++ {
-				ok = w.At((a+s)%q, (b+s)%q) == w.At(a, b)
-			}
-		}
-		if ok {
-			n++
-		}
 	}
 	return n
 }

@@ -136,8 +136,8 @@ func TestResolve(t *testing.T) {
 		t.Errorf("system q = %d, L = %d, %v; want 2, 6, twisted", sys.Q(), sys.Size(), sys.Boundary())
 	}
 	want, _ := statmech.Ising(0.5)
-	if sys.BondWeight().String() != want.String() {
-		t.Errorf("bond weight %v, want %v", sys.BondWeight(), want)
+	if sys.HorizontalWeight().String() != want.String() {
+		t.Errorf("bond weight %v, want %v", sys.HorizontalWeight(), want)
 	}
 	if cfg.Objective != train.ObjectiveDefault || cfg.Steps != 100 || cfg.Batch != 16 || cfg.LearningRate != 1e-2 ||
 		cfg.Seed != 9 || cfg.EstimateSamples != 512 || !slices.Equal(cfg.Hidden, []int{8, 4}) {
@@ -161,8 +161,8 @@ func TestResolve(t *testing.T) {
 	}
 
 	potts, _, err := Resolve(taskSpec(&critsweepv1.ModelSpec{Kind: "potts", Q: 3}, nil), nil)
-	if err != nil || potts.Q() != 3 || potts.BondWeight().At(0, 0) != math.Exp(0.5) || potts.BondWeight().At(0, 1) != 1 {
-		t.Errorf("potts q=3 at β=0.5: %v (%v)", potts.BondWeight(), err)
+	if err != nil || potts.Q() != 3 || potts.HorizontalWeight().At(0, 0) != math.Exp(0.5) || potts.HorizontalWeight().At(0, 1) != 1 {
+		t.Errorf("potts q=3 at β=0.5: %v (%v)", potts.HorizontalWeight(), err)
 	}
 	clock, _, err := Resolve(taskSpec(&critsweepv1.ModelSpec{Kind: "clock", Q: 4}, nil), nil)
 	if err != nil || clock.Q() != 4 {
@@ -171,8 +171,8 @@ func TestResolve(t *testing.T) {
 	// A custom bond weight is the weight at β = 1; the task at β trains its β-th power.
 	custom := &critsweepv1.ModelSpec{Kind: "custom", BondWeight: &critsweepv1.BondWeight{Q: 2, Values: []float64{4, 0.25, 0.25, 4}}}
 	sys, _, err = Resolve(taskSpec(custom, nil), nil)
-	if err != nil || sys.BondWeight().At(0, 0) != 2 || sys.BondWeight().At(0, 1) != 0.5 {
-		t.Errorf("custom [[4, 1/4], [1/4, 4]] at β = 0.5: %v (%v), want [[2, 1/2], [1/2, 2]]", sys.BondWeight(), err)
+	if err != nil || sys.HorizontalWeight().At(0, 0) != 2 || sys.HorizontalWeight().At(0, 1) != 0.5 {
+		t.Errorf("custom [[4, 1/4], [1/4, 4]] at β = 0.5: %v (%v), want [[2, 1/2], [1/2, 2]]", sys.HorizontalWeight(), err)
 	}
 }
 
