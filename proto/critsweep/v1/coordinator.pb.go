@@ -154,10 +154,16 @@ func (x *Axis) GetValues() []float64 {
 
 // Grid is the set of points a sweep trains: the product of its axes.
 type Grid struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Beta          *Axis                  `protobuf:"bytes,1,opt,name=beta,proto3" json:"beta,omitempty"`
-	Size          []uint32               `protobuf:"varint,2,rep,packed,name=size,proto3" json:"size,omitempty"`
-	Tau           []float64              `protobuf:"fixed64,3,rep,packed,name=tau,proto3" json:"tau,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Beta  *Axis                  `protobuf:"bytes,1,opt,name=beta,proto3" json:"beta,omitempty"`
+	Size  []uint32               `protobuf:"varint,2,rep,packed,name=size,proto3" json:"size,omitempty"`
+	Tau   []float64              `protobuf:"fixed64,3,rep,packed,name=tau,proto3" json:"tau,omitempty"`
+	// The axes of a model's second coupling, each absent or a list of values: q for potts and
+	// clock, coupling_ratio (J_y/J_x) for every model, four_spin (U) for ashkin-teller. An
+	// axis given here replaces the model's field of the same name, which must then be absent.
+	Q             []uint32  `protobuf:"varint,4,rep,packed,name=q,proto3" json:"q,omitempty"`
+	CouplingRatio []float64 `protobuf:"fixed64,5,rep,packed,name=coupling_ratio,json=couplingRatio,proto3" json:"coupling_ratio,omitempty"`
+	FourSpin      []float64 `protobuf:"fixed64,6,rep,packed,name=four_spin,json=fourSpin,proto3" json:"four_spin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -209,6 +215,27 @@ func (x *Grid) GetSize() []uint32 {
 func (x *Grid) GetTau() []float64 {
 	if x != nil {
 		return x.Tau
+	}
+	return nil
+}
+
+func (x *Grid) GetQ() []uint32 {
+	if x != nil {
+		return x.Q
+	}
+	return nil
+}
+
+func (x *Grid) GetCouplingRatio() []float64 {
+	if x != nil {
+		return x.CouplingRatio
+	}
+	return nil
+}
+
+func (x *Grid) GetFourSpin() []float64 {
+	if x != nil {
+		return x.FourSpin
 	}
 	return nil
 }
@@ -318,7 +345,12 @@ type TaskSpec struct {
 	Boundary string                 `protobuf:"bytes,5,opt,name=boundary,proto3" json:"boundary,omitempty"`
 	Network  *NetworkSpec           `protobuf:"bytes,6,opt,name=network,proto3" json:"network,omitempty"`
 	// training.seed is the task's own seed, derived from the sweep seed and the point.
-	Training      *TrainingSpec `protobuf:"bytes,7,opt,name=training,proto3" json:"training,omitempty"`
+	Training *TrainingSpec `protobuf:"bytes,7,opt,name=training,proto3" json:"training,omitempty"`
+	// q, coupling_ratio and four_spin are the task's values of the grid axes of those names:
+	// unset (0, absent) where the grid has no such axis; set, they replace the model's.
+	Q             uint32   `protobuf:"varint,8,opt,name=q,proto3" json:"q,omitempty"`
+	CouplingRatio float64  `protobuf:"fixed64,9,opt,name=coupling_ratio,json=couplingRatio,proto3" json:"coupling_ratio,omitempty"`
+	FourSpin      *float64 `protobuf:"fixed64,10,opt,name=four_spin,json=fourSpin,proto3,oneof" json:"four_spin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -400,6 +432,27 @@ func (x *TaskSpec) GetTraining() *TrainingSpec {
 		return x.Training
 	}
 	return nil
+}
+
+func (x *TaskSpec) GetQ() uint32 {
+	if x != nil {
+		return x.Q
+	}
+	return 0
+}
+
+func (x *TaskSpec) GetCouplingRatio() float64 {
+	if x != nil {
+		return x.CouplingRatio
+	}
+	return 0
+}
+
+func (x *TaskSpec) GetFourSpin() float64 {
+	if x != nil && x.FourSpin != nil {
+		return *x.FourSpin
+	}
+	return 0
 }
 
 // TaskRef names a task: its sweep and its index in the sweep's grid.
@@ -2880,11 +2933,14 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04from\x18\x01 \x01(\x01R\x04from\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\x01R\x02to\x12\x12\n" +
 	"\x04step\x18\x03 \x01(\x01R\x04step\x12\x16\n" +
-	"\x06values\x18\x04 \x03(\x01R\x06values\"T\n" +
+	"\x06values\x18\x04 \x03(\x01R\x06values\"\xa6\x01\n" +
 	"\x04Grid\x12&\n" +
 	"\x04beta\x18\x01 \x01(\v2\x12.critsweep.v1.AxisR\x04beta\x12\x12\n" +
 	"\x04size\x18\x02 \x03(\rR\x04size\x12\x10\n" +
-	"\x03tau\x18\x03 \x03(\x01R\x03tau\"\xa2\x02\n" +
+	"\x03tau\x18\x03 \x03(\x01R\x03tau\x12\f\n" +
+	"\x01q\x18\x04 \x03(\rR\x01q\x12%\n" +
+	"\x0ecoupling_ratio\x18\x05 \x03(\x01R\rcouplingRatio\x12\x1b\n" +
+	"\tfour_spin\x18\x06 \x03(\x01R\bfourSpin\"\xa2\x02\n" +
 	"\tSweepSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\x05model\x18\x02 \x01(\v2\x17.critsweep.v1.ModelSpecR\x05model\x12\x1a\n" +
@@ -2892,7 +2948,7 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04grid\x18\x04 \x01(\v2\x12.critsweep.v1.GridR\x04grid\x123\n" +
 	"\anetwork\x18\x05 \x01(\v2\x19.critsweep.v1.NetworkSpecR\anetwork\x126\n" +
 	"\btraining\x18\x06 \x01(\v2\x1a.critsweep.v1.TrainingSpecR\btraining\x12!\n" +
-	"\fmax_attempts\x18\a \x01(\rR\vmaxAttempts\"\xfc\x01\n" +
+	"\fmax_attempts\x18\a \x01(\rR\vmaxAttempts\"\xe1\x02\n" +
 	"\bTaskSpec\x12-\n" +
 	"\x05model\x18\x01 \x01(\v2\x17.critsweep.v1.ModelSpecR\x05model\x12\x12\n" +
 	"\x04beta\x18\x02 \x01(\x01R\x04beta\x12\x12\n" +
@@ -2900,7 +2956,13 @@ const file_critsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x03tau\x18\x04 \x01(\x01R\x03tau\x12\x1a\n" +
 	"\bboundary\x18\x05 \x01(\tR\bboundary\x123\n" +
 	"\anetwork\x18\x06 \x01(\v2\x19.critsweep.v1.NetworkSpecR\anetwork\x126\n" +
-	"\btraining\x18\a \x01(\v2\x1a.critsweep.v1.TrainingSpecR\btraining\":\n" +
+	"\btraining\x18\a \x01(\v2\x1a.critsweep.v1.TrainingSpecR\btraining\x12\f\n" +
+	"\x01q\x18\b \x01(\rR\x01q\x12%\n" +
+	"\x0ecoupling_ratio\x18\t \x01(\x01R\rcouplingRatio\x12 \n" +
+	"\tfour_spin\x18\n" +
+	" \x01(\x01H\x00R\bfourSpin\x88\x01\x01B\f\n" +
+	"\n" +
+	"_four_spin\":\n" +
 	"\aTaskRef\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\rR\x05index\"\x9a\x01\n" +
@@ -3272,6 +3334,7 @@ func file_critsweep_v1_coordinator_proto_init() {
 		return
 	}
 	file_critsweep_v1_physics_proto_init()
+	file_critsweep_v1_coordinator_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -78,14 +78,22 @@ func (x *BondWeight) GetValues() []float64 {
 	return nil
 }
 
-// ModelSpec names a lattice model. kind is one of "ising", "potts", "clock", "custom".
-// q is required for potts and clock (q ≥ 2) and ignored for ising (q = 2); bond_weight is
-// required for custom and must be absent otherwise.
+// ModelSpec names a lattice model. kind is one of "ising", "potts", "clock",
+// "ashkin-teller", "custom". q is required for potts and clock (q ≥ 2) unless the grid
+// has a q axis, and is 2 for ising and 4 for ashkin-teller; bond_weight is required for
+// custom and must be absent otherwise.
 type ModelSpec struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
-	Q             uint32                 `protobuf:"varint,2,opt,name=q,proto3" json:"q,omitempty"`
-	BondWeight    *BondWeight            `protobuf:"bytes,3,opt,name=bond_weight,json=bondWeight,proto3" json:"bond_weight,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Kind       string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Q          uint32                 `protobuf:"varint,2,opt,name=q,proto3" json:"q,omitempty"`
+	BondWeight *BondWeight            `protobuf:"bytes,3,opt,name=bond_weight,json=bondWeight,proto3" json:"bond_weight,omitempty"`
+	// coupling_ratio is J_y/J_x: the bonds between rows (the vertical bonds W(x_i, x'_i))
+	// have coupling_ratio times the coupling of the bonds within a row, so that the task at
+	// β has the vertical bond weight of β·coupling_ratio. 0 (absent) means 1: isotropic.
+	CouplingRatio float64 `protobuf:"fixed64,4,opt,name=coupling_ratio,json=couplingRatio,proto3" json:"coupling_ratio,omitempty"`
+	// four_spin is the four-spin coupling U of the Ashkin–Teller model,
+	// W = exp(β[σσ' + ττ' + U σσ'ττ']); ashkin-teller only, 0 when absent.
+	FourSpin      float64 `protobuf:"fixed64,5,opt,name=four_spin,json=fourSpin,proto3" json:"four_spin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -139,6 +147,20 @@ func (x *ModelSpec) GetBondWeight() *BondWeight {
 		return x.BondWeight
 	}
 	return nil
+}
+
+func (x *ModelSpec) GetCouplingRatio() float64 {
+	if x != nil {
+		return x.CouplingRatio
+	}
+	return 0
+}
+
+func (x *ModelSpec) GetFourSpin() float64 {
+	if x != nil {
+		return x.FourSpin
+	}
+	return 0
 }
 
 // NetworkSpec shapes the autoregressive network: hidden feature counts per unit between the
@@ -967,12 +989,14 @@ const file_critsweep_v1_physics_proto_rawDesc = "" +
 	"\n" +
 	"BondWeight\x12\f\n" +
 	"\x01q\x18\x01 \x01(\rR\x01q\x12\x16\n" +
-	"\x06values\x18\x02 \x03(\x01R\x06values\"h\n" +
+	"\x06values\x18\x02 \x03(\x01R\x06values\"\xac\x01\n" +
 	"\tModelSpec\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\f\n" +
 	"\x01q\x18\x02 \x01(\rR\x01q\x129\n" +
 	"\vbond_weight\x18\x03 \x01(\v2\x18.critsweep.v1.BondWeightR\n" +
-	"bondWeight\"I\n" +
+	"bondWeight\x12%\n" +
+	"\x0ecoupling_ratio\x18\x04 \x01(\x01R\rcouplingRatio\x12\x1b\n" +
+	"\tfour_spin\x18\x05 \x01(\x01R\bfourSpin\"I\n" +
 	"\vNetworkSpec\x12\x16\n" +
 	"\x06hidden\x18\x01 \x03(\rR\x06hidden\x12\"\n" +
 	"\fnonlinearity\x18\x02 \x01(\tR\fnonlinearity\"\x81\x02\n" +
