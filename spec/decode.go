@@ -26,7 +26,8 @@ import (
 //	boundary: twisted                      # a single value for any list
 //	grid:
 //	  beta: [0.40, 0.42, 0.44]             # a list, or {from: 0.40, to: 0.48, step: 0.005}
-//	  size: {from: 6, to: 12, step: 2}     # size and tau: a list, one value or a range
+//	  size: {from: 6, to: 12, step: 2}     # size, tau, q, coupling_ratio, four_spin: a
+//	  coupling_ratio: [0.5, 1, 2]          # list, one value or a range
 //	model: {kind: custom, bond_weight: [[2.0, 0.5], [0.5, 2.0]]}   # a q×q matrix
 //
 // Fields left out keep their zero values, which mean their defaults (see the package
@@ -104,15 +105,16 @@ func normalizeSpec(root map[string]any) error {
 	return nil
 }
 
-// normalizeGrid rewrites a grid: beta as a list becomes {values}, size and tau as one
-// value become a list, and as a range become the list of its values.
+// normalizeGrid rewrites a grid: beta as a list becomes {values}; size, tau and the
+// model's axes (q, coupling_ratio, four_spin) as one value become a list, and as a range
+// the list of its values.
 func normalizeGrid(grid map[string]any, path string) error {
 	if v, ok := grid["beta"]; ok {
 		if _, isMap := v.(map[string]any); !isMap && v != nil {
 			grid["beta"] = map[string]any{"values": asList(v)}
 		}
 	}
-	for _, name := range []string{"size", "tau"} {
+	for _, name := range []string{"size", "tau", ParamQ, ParamCouplingRatio, ParamFourSpin} {
 		v, ok := grid[name]
 		if !ok {
 			continue

@@ -13,7 +13,7 @@ import (
 // designSpec is the example of docs/design.md, "Sweeps, tasks and leases".
 const designSpec = `
 name: ising-critical
-model: {kind: ising}            # ising | potts {q} | clock {q} | custom {bond_weight}
+model: {kind: ising}            # ising | potts {q} | clock {q} | ashkin-teller {four_spin} | custom {bond_weight}
 boundary: [periodic, twisted]   # twisted doubles the tasks, for σ_L
 grid:
   beta: {from: 0.40, to: 0.48, step: 0.005}   # or a list
@@ -67,6 +67,13 @@ training: {objective: gumbel-rkl, steps: 10, batch: 8, learning_rate: 0.01}`, 16
 model: {kind: custom, bond_weight: [[2.0, 0.5], [0.5, 2.0]]}
 grid: {beta: [1], size: [4], tau: [1]}
 training: {steps: 10, batch: 8, learning_rate: 0.01}`, 2},
+		{"issue 14's anisotropic Ising", issue14Spec, 51 * 3 * 3 * 2},
+		{"potts q axis", `
+model: {kind: potts}
+grid: {beta: [0.9, 1.0], size: [4, 6], q: {from: 2, to: 4, step: 1}}`, 2 * 2 * 3 * 2},
+		{"ashkin-teller four_spin range", `
+model: {kind: ashkin-teller, coupling_ratio: 1.5}
+grid: {beta: [0.4], size: [4], four_spin: {from: -0.5, to: 1, step: 0.25}}`, 7 * 2},
 		{"JSON", `{"model": {"kind": "ising"}, "grid": {"beta": {"values": [0.44]}, "size": [8], "tau": [1]},
 "training": {"steps": 1, "batch": 1, "learningRate": 0.1}}`, 2},
 	}
@@ -105,6 +112,16 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}
 		}
 		return strings.Join(append(out, line), "\n")
 	}
+	// withModelGrid replaces the model and grid lines of valid.
+	withModelGrid := func(model, grid string) string {
+		var out []string
+		for _, l := range strings.Split(valid, "\n") {
+			if !strings.HasPrefix(l, "model:") && !strings.HasPrefix(l, "grid:") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(append(out, model, grid), "\n")
+	}
 	tests := []struct {
 		name string
 		yaml string
@@ -133,7 +150,21 @@ training: {steps: 10, batch: 8, learning_rate: 0.01}
 		{"too many tasks", with("grid", "grid: {beta: {from: 0.001, to: 10, step: 0.0001}, size: [4, 6], tau: [1]}"),
 			[]string{"grid: holds 399964 tasks (199982 points × 2 boundaries)", "at most 100000 allowed"}},
 		{"no model", with("model", ""), []string{"model: is required"}},
-		{"unknown kind", with("model", "model: {kind: heisenberg}"), []string{`model.kind: must be one of ising, potts, clock, custom, got "heisenberg"`}},
+		{"unknown kind", with("model", "model: {kind: heisenberg}"), []string{`model.kind: must be one of ising, potts, clock, ashkin-teller, custom, got "heisenberg"`}},
+		{"q axis on ising", with("grid", "grid: {beta: [0.4], size: [8], q: [2, 3]}"), []string{"grid.q: model ising has no q axis (only potts and clock have)"}},
+		{"q < 2 in the q axis", withModelGrid("model: {kind: potts}", "grid: {beta: [0.4], size: [8], q: [3, 1]}"), []string{"grid.q[1]: must be in [2, 64], got 1"}},
+		{"q repeated", withModelGrid("model: {kind: clock}", "grid: {beta: [0.4], size: [8], q: [3, 3]}"), []string{"grid.q[1]: q = 3 is listed twice"}},
+		{"q in model and grid", withModelGrid("model: {kind: potts, q: 3}", "grid: {beta: [0.4], size: [8], q: [3, 4]}"), []string{"model.q: is given by the grid's q axis"}},
+		{"coupling ratio zero", with("grid", "grid: {beta: [0.4], size: [8], coupling_ratio: [1, 0]}"), []string{"grid.coupling_ratio[1]: J_y/J_x must be in [0.01, 100], got 0"}},
+		{"coupling ratio negative", with("grid", "grid: {beta: [0.4], size: [8], coupling_ratio: -2}"), []string{"grid.coupling_ratio[0]: J_y/J_x must be in [0.01, 100], got -2"}},
+		{"model coupling ratio negative", with("model", "model: {kind: ising, coupling_ratio: -1}"), []string{"model.coupling_ratio: must be in [0.01, 100] (0 or absent: 1, isotropic), got -1"}},
+		{"coupling ratio twice", withModelGrid("model: {kind: ising, coupling_ratio: 2}", "grid: {beta: [0.4], size: [8], coupling_ratio: [1, 2]}"), []string{"model.coupling_ratio: is given by the grid's coupling_ratio axis"}},
+		{"four_spin on potts", with("model", "model: {kind: potts, q: 3, four_spin: 0.5}"), []string{"model.four_spin: is only for kind ashkin-teller, not potts"}},
+		{"four_spin axis on ising", with("grid", "grid: {beta: [0.4], size: [8], four_spin: [0, 0.5]}"), []string{"grid.four_spin: model ising has no four_spin axis (only ashkin-teller has)"}},
+		{"four_spin -1", with("model", "model: {kind: ashkin-teller, four_spin: -1}"), []string{"model.four_spin: must be in (-1, 10] (U ≤ −1 is not ferromagnetic), got -1"}},
+		{"four_spin axis out of range", withModelGrid("model: {kind: ashkin-teller}", "grid: {beta: [0.4], size: [8], four_spin: [0.5, -3, 11]}"),
+			[]string{"grid.four_spin[1]: U must be in (-1, 10] (U ≤ −1 is not ferromagnetic), got -3", "grid.four_spin[2]: U must be in (-1, 10]"}},
+		{"ashkin-teller q", with("model", "model: {kind: ashkin-teller, q: 2}"), []string{"model.q: must be 4 or absent for ashkin-teller"}},
 		{"potts q", with("model", "model: {kind: potts, q: 1}"), []string{"model.q: must be in [2, 64] for potts, got 1"}},
 		{"clock without q", with("model", "model: {kind: clock}"), []string{"model.q: must be in [2, 64] for clock, got 0"}},
 		{"ising q", with("model", "model: {kind: ising, q: 3}"), []string{"model.q: must be 2 or absent for ising, got 3"}},
@@ -252,6 +283,15 @@ func TestValidateTask(t *testing.T) {
 		{"no model", func(ts *critsweepv1.TaskSpec) { ts.Model = nil }, "model"},
 		{"unknown objective", func(ts *critsweepv1.TaskSpec) { ts.Training.Objective = "magic" }, "training.objective"},
 		{"zero hidden", func(ts *critsweepv1.TaskSpec) { ts.Network = &critsweepv1.NetworkSpec{Hidden: []uint32{0}} }, "network.hidden[0]"},
+		{"q on ising", func(ts *critsweepv1.TaskSpec) { ts.Q = 3 }, "q"},
+		{"q too large", func(ts *critsweepv1.TaskSpec) { ts.Model = &critsweepv1.ModelSpec{Kind: "potts"}; ts.Q = 65 }, "q"},
+		{"potts without q", func(ts *critsweepv1.TaskSpec) { ts.Model = &critsweepv1.ModelSpec{Kind: "potts"} }, "model.q"},
+		{"coupling ratio", func(ts *critsweepv1.TaskSpec) { ts.CouplingRatio = -0.5 }, "coupling_ratio"},
+		{"four_spin on ising", func(ts *critsweepv1.TaskSpec) { ts.FourSpin = proto.Float64(0) }, "four_spin"},
+		{"four_spin -1", func(ts *critsweepv1.TaskSpec) {
+			ts.Model = &critsweepv1.ModelSpec{Kind: "ashkin-teller"}
+			ts.FourSpin = proto.Float64(-1)
+		}, "four_spin"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := proto.Clone(good).(*critsweepv1.TaskSpec)
@@ -263,6 +303,16 @@ func TestValidateTask(t *testing.T) {
 		})
 	}
 }
+
+// issue14Spec is the example spec of issue 14.
+const issue14Spec = `
+name: anisotropic-ising
+model: {kind: ising}
+grid:
+  beta: {from: 0.25, to: 0.75, step: 0.01}
+  size: [8, 12, 16]
+  coupling_ratio: [0.5, 1.0, 2.0]
+`
 
 // testSpec returns a valid spec of n β values at L = 4, τ = 1, periodic.
 func testSpec(name string, n int) *critsweepv1.SweepSpec {

@@ -18,7 +18,12 @@
 //	boundary                both seams, [periodic, twisted]: σ_L needs both
 //	grid.tau                one point, τ = 0, meaning the objective's default τ
 //	                        (1/(q−1) for gumbel-rkl; the default objective uses none)
-//	model.q                 2 for ising (potts and clock need it)
+//	grid.q                  } no axis: the model's field of the same name (potts
+//	grid.coupling_ratio     } and clock need q, from one or the other)
+//	grid.four_spin          }
+//	model.q                 2 for ising, 4 for ashkin-teller (potts and clock need it)
+//	model.coupling_ratio    1: isotropic, J_y = J_x
+//	model.four_spin         0 (ashkin-teller only: two decoupled Ising models)
 //	network.hidden          } train.Config.Defaults(L, q): the train package's defaults
 //	network.nonlinearity    } for the task's row length L and states q, which may
 //	training.steps          } depend on both (precision at large L needs more steps,
@@ -32,6 +37,16 @@
 // A field left out stays zero in the stored spec and its tasks, and is resolved only
 // when a task trains (task.Config), so this package copies none of train's defaults. A
 // field given explicitly always wins.
+//
+// # Second couplings and slices
+//
+// Besides β, L, τ and the seam, a grid may have the axes of its model's second coupling
+// (ModelAxes): q for potts and clock, coupling_ratio = J_y/J_x (the bonds between rows
+// over the bonds within a row) for every model, four_spin (U) for ashkin-teller. A task
+// carries its value of each axis in the TaskSpec field of the same name, which replaces
+// the model's; SliceParams gives a task's effective values. The results of a sweep are
+// analysed in slices that share every parameter but β, L and the seam, and the slices
+// together give the phase boundary β_c(parameter).
 //
 // # Caveats
 //

@@ -11,18 +11,25 @@ import (
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 )
 
-// Point is one grid point of a sweep: what distinguishes its tasks from one another.
+// Point is one grid point of a sweep: what distinguishes its tasks from one another. Q,
+// CouplingRatio and FourSpin are the values of the model's axes, zero (and HasFourSpin
+// false) where the grid has no such axis.
 type Point struct {
-	Beta     float64
-	Size     uint32
-	Tau      float64
-	Boundary string
+	Beta          float64
+	Size          uint32
+	Tau           float64
+	Boundary      string
+	Q             uint32
+	CouplingRatio float64
+	FourSpin      float64
+	HasFourSpin   bool
 }
 
 // TaskSeed derives the training seed of the task at point p of a sweep whose
 // training.seed is sweepSeed: the first 8 bytes of a SHA-256 of both, so that a task
 // trains the same wherever and whenever it runs, and neighbouring points get unrelated
-// seeds.
+// seeds. The model's axes enter only where the point has them, so that a sweep without
+// them keeps the seeds it always had.
 func TaskSeed(sweepSeed uint64, p Point) uint64 {
 	var b []byte
 	b = append(b, "critsweep task seed v1\x00"...)
@@ -31,12 +38,23 @@ func TaskSeed(sweepSeed uint64, p Point) uint64 {
 	b = binary.BigEndian.AppendUint32(b, p.Size)
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(p.Tau))
 	b = append(b, p.Boundary...)
+	if p.Q != 0 {
+		b = binary.BigEndian.AppendUint32(append(b, "\x00q"...), p.Q)
+	}
+	if p.CouplingRatio != 0 {
+		b = binary.BigEndian.AppendUint64(append(b, "\x00r"...), math.Float64bits(p.CouplingRatio))
+	}
+	if p.HasFourSpin {
+		b = binary.BigEndian.AppendUint64(append(b, "\x00u"...), math.Float64bits(p.FourSpin))
+	}
 	sum := sha256.Sum256(b)
 	return binary.BigEndian.Uint64(sum[:8])
 }
 
-// Expand returns the task specs of a sweep's grid in their fixed order: by size, then β,
-// then τ, then boundary (innermost), each axis in the order written. Each task's
+// Expand returns the task specs of a sweep's grid in their fixed order: by the model's
+// axes q, coupling_ratio and four_spin (outermost, so that each slice of the phase
+// diagram completes in turn), then size, then β, then τ, then boundary (innermost), each
+// axis in the order written. Each task's
 // training.seed is TaskSeed of the sweep's seed and its point. The spec must be valid
 // (Validate); its boundaries are Boundaries(spec) and an absent grid.tau is one point,
 // τ = 0 (the objective's default τ).
@@ -71,27 +89,70 @@ func taus(g *critsweepv1.Grid) []float64 {
 }
 
 // Task returns the spec of the task at point p of a sweep: the sweep's model, network and
-// training, with training.seed = TaskSeed(the sweep's seed, p).
+// training, with training.seed = TaskSeed(the sweep's seed, p) and the point's values of
+// the model's axes.
 func Task(spec *critsweepv1.SweepSpec, p Point) *critsweepv1.TaskSpec {
 	training := &critsweepv1.TrainingSpec{}
 	if spec.GetTraining() != nil {
 		training = proto.Clone(spec.GetTraining()).(*critsweepv1.TrainingSpec)
 	}
 	training.Seed = TaskSeed(spec.GetTraining().GetSeed(), p)
-	return &critsweepv1.TaskSpec{
-		Model:    spec.GetModel(),
-		Beta:     p.Beta,
-		Size:     p.Size,
-		Tau:      p.Tau,
-		Boundary: p.Boundary,
-		Network:  spec.GetNetwork(),
-		Training: training,
+	ts := &critsweepv1.TaskSpec{
+		Model:         spec.GetModel(),
+		Beta:          p.Beta,
+		Size:          p.Size,
+		Tau:           p.Tau,
+		Boundary:      p.Boundary,
+		Network:       spec.GetNetwork(),
+		Training:      training,
+		Q:             p.Q,
+		CouplingRatio: p.CouplingRatio,
 	}
+	if p.HasFourSpin {
+		ts.FourSpin = proto.Float64(p.FourSpin)
+	}
+	return ts
 }
 
 // PointOf returns the grid point of a task spec.
 func PointOf(t *critsweepv1.TaskSpec) Point {
-	return Point{Beta: t.GetBeta(), Size: t.GetSize(), Tau: t.GetTau(), Boundary: t.GetBoundary()}
+	return Point{
+		Beta: t.GetBeta(), Size: t.GetSize(), Tau: t.GetTau(), Boundary: t.GetBoundary(),
+		Q: t.GetQ(), CouplingRatio: t.GetCouplingRatio(), FourSpin: t.GetFourSpin(), HasFourSpin: t.FourSpin != nil,
+	}
+}
+
+// modelPoint is a point of the model's axes; zero fields are axes the grid lacks.
+type modelPoint struct {
+	q           uint32
+	ratio, u    float64
+	hasFourSpin bool
+}
+
+// modelPoints returns the points of a grid's model axes, q outermost, four_spin innermost:
+// one zero point when the grid has none.
+func modelPoints(g *critsweepv1.Grid) []modelPoint {
+	qs := []uint32{0}
+	if len(g.GetQ()) > 0 {
+		qs = g.GetQ()
+	}
+	ratios := []float64{0}
+	if len(g.GetCouplingRatio()) > 0 {
+		ratios = g.GetCouplingRatio()
+	}
+	var out []modelPoint
+	for _, q := range qs {
+		for _, r := range ratios {
+			if len(g.GetFourSpin()) == 0 {
+				out = append(out, modelPoint{q: q, ratio: r})
+				continue
+			}
+			for _, u := range g.GetFourSpin() {
+				out = append(out, modelPoint{q: q, ratio: r, u: u, hasFourSpin: true})
+			}
+		}
+	}
+	return out
 }
 
 // Points returns the points of a valid grid with the given boundaries, in Expand's
@@ -101,12 +162,16 @@ func Points(g *critsweepv1.Grid, boundaries []string) ([]Point, error) {
 	if err != nil {
 		return nil, err
 	}
-	points := make([]Point, 0, len(betas)*len(g.GetSize())*len(taus(g))*len(boundaries))
-	for _, L := range g.GetSize() {
-		for _, beta := range betas {
-			for _, tau := range taus(g) {
-				for _, b := range boundaries {
-					points = append(points, Point{Beta: beta, Size: L, Tau: tau, Boundary: b})
+	mps := modelPoints(g)
+	points := make([]Point, 0, len(mps)*len(betas)*len(g.GetSize())*len(taus(g))*len(boundaries))
+	for _, m := range mps {
+		for _, L := range g.GetSize() {
+			for _, beta := range betas {
+				for _, tau := range taus(g) {
+					for _, b := range boundaries {
+						points = append(points, Point{Beta: beta, Size: L, Tau: tau, Boundary: b,
+							Q: m.q, CouplingRatio: m.ratio, FourSpin: m.u, HasFourSpin: m.hasFourSpin})
+					}
 				}
 			}
 		}

@@ -91,3 +91,79 @@ func TestAxisValues(t *testing.T) {
 		t.Error("a step below the rounding gave no error")
 	}
 }
+
+// TestModelAxes expands a grid with all three model axes: they are outermost, each task
+// carries its values, PointOf gives back the point it was made from (as ExtendSweep needs),
+// every seed differs, and a sweep without them keeps its seeds.
+func TestModelAxes(t *testing.T) {
+	spec := testSpec("axes", 1)
+	spec.Model = &critsweepv1.ModelSpec{Kind: "ashkin-teller"}
+	spec.Grid.CouplingRatio = []float64{0.5, 2}
+	spec.Grid.FourSpin = []float64{0, 0.5}
+	spec.Grid.Size = []uint32{4, 6}
+	if err := Validate(spec, 0); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := Expand(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	points, err := Points(spec.GetGrid(), Boundaries(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	seeds := map[uint64]bool{}
+	for i, ts := range tasks {
+		got = append(got, fmt.Sprintf("r%v U%v L%d", ts.GetCouplingRatio(), ts.GetFourSpin(), ts.GetSize()))
+		if PointOf(ts) != points[i] {
+			t.Errorf("task %d: PointOf = %+v, want the point %+v", i, PointOf(ts), points[i])
+		}
+		if ts.FourSpin == nil {
+			t.Errorf("task %d: four_spin unset; U = 0 is a point of the axis", i)
+		}
+		if err := ValidateTask(ts); err != nil {
+			t.Errorf("task %d: %v", i, err)
+		}
+		seeds[ts.GetTraining().GetSeed()] = true
+	}
+	want := []string{"r0.5 U0 L4", "r0.5 U0 L6", "r0.5 U0.5 L4", "r0.5 U0.5 L6", "r2 U0 L4", "r2 U0 L6", "r2 U0.5 L4", "r2 U0.5 L6"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("order:\ngot  %v\nwant %v", got, want)
+	}
+	if len(seeds) != len(tasks) {
+		t.Errorf("%d distinct seeds for %d tasks", len(seeds), len(tasks))
+	}
+	// Seeds: each axis changes them; a point without axes keeps its old seed.
+	base := Point{Beta: 0.44, Size: 8, Tau: 1, Boundary: "periodic"}
+	for _, p := range []Point{
+		{Beta: 0.44, Size: 8, Tau: 1, Boundary: "periodic", Q: 3},
+		{Beta: 0.44, Size: 8, Tau: 1, Boundary: "periodic", CouplingRatio: 1},
+		{Beta: 0.44, Size: 8, Tau: 1, Boundary: "periodic", HasFourSpin: true},
+	} {
+		if TaskSeed(1, p) == TaskSeed(1, base) {
+			t.Errorf("TaskSeed(%+v) equals the seed without axes", p)
+		}
+	}
+}
+
+// TestSliceParams checks the effective values of a task's parameters.
+func TestSliceParams(t *testing.T) {
+	tests := []struct {
+		task *critsweepv1.TaskSpec
+		want string
+	}{
+		{&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ising"}, Tau: 0.3}, "[{coupling_ratio 1} {tau 0.3}]"},
+		{&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ising", CouplingRatio: 2}}, "[{coupling_ratio 2} {tau 0}]"},
+		{&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ising", CouplingRatio: 2}, CouplingRatio: 0.5}, "[{coupling_ratio 0.5} {tau 0}]"},
+		{&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "potts", Q: 3}}, "[{q 3} {coupling_ratio 1} {tau 0}]"},
+		{&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "clock"}, Q: 5}, "[{q 5} {coupling_ratio 1} {tau 0}]"},
+		{&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ashkin-teller", FourSpin: 0.25}}, "[{coupling_ratio 1} {four_spin 0.25} {tau 0}]"},
+		{&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ashkin-teller", FourSpin: 0.25}, FourSpin: new(float64)}, "[{coupling_ratio 1} {four_spin 0} {tau 0}]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(SliceParams(tt.task)); got != tt.want {
+			t.Errorf("SliceParams(%v) = %s, want %s", tt.task, got, tt.want)
+		}
+	}
+}

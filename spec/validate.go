@@ -80,11 +80,12 @@ func Validate(s *critsweepv1.SweepSpec, maxTasks int) error {
 	if n := len(s.GetName()); n > MaxNameLen {
 		v.add("name", "must be at most %d bytes, got %d", MaxNameLen, n)
 	}
-	validateModel(&v, s.GetModel(), "model")
+	validateModel(&v, s.GetModel(), "model", modelContext{qElsewhere: len(s.GetGrid().GetQ()) > 0, exclusive: true})
 	validateBoundaries(&v, s.GetBoundary())
 	if s.GetGrid() == nil {
 		v.add("grid", "is required: {beta, size}, and tau for gumbel-rkl")
 	} else {
+		validateModelAxes(&v, s.GetModel(), s.GetGrid())
 		n := validateGrid(&v, s.GetGrid(), "grid")
 		if b := len(Boundaries(s)); n > 0 && n*b > maxTasks {
 			v.add("grid", "holds %d tasks (%d points × %d boundaries), at most %d allowed", n*b, n, b, maxTasks)
@@ -148,7 +149,28 @@ func ValidateSystem(t *critsweepv1.TaskSpec, maxSize int) error {
 }
 
 func validateSystem(v *violations, t *critsweepv1.TaskSpec, maxSize int) {
-	validateModel(v, t.GetModel(), "model")
+	validateModel(v, t.GetModel(), "model", modelContext{qElsewhere: t.GetQ() != 0})
+	kind := t.GetModel().GetKind()
+	if q := t.GetQ(); q != 0 {
+		switch {
+		case !slices.Contains(ModelAxes(kind), ParamQ):
+			v.add("q", "model %s has no q axis (only %s and %s have), got %d", kindName(kind), ModelPotts, ModelClock, q)
+		case q < 2 || q > MaxTaskQ:
+			v.add("q", "must be in [2, %d], got %d", MaxTaskQ, q)
+		}
+	}
+	if r := t.GetCouplingRatio(); r != 0 && !validCouplingRatio(r) {
+		v.add("coupling_ratio", "must be in [%g, %g] (0 or absent: the model's), got %v", MinCouplingRatio, MaxCouplingRatio, r)
+	}
+	if t.FourSpin != nil {
+		u := t.GetFourSpin()
+		switch {
+		case kind != ModelAshkinTeller:
+			v.add("four_spin", "is only for kind %s, not %s", ModelAshkinTeller, kindName(kind))
+		case !validFourSpin(u):
+			v.add("four_spin", "must be in (%g, %g], got %v", MinFourSpin, MaxFourSpin, u)
+		}
+	}
 	if b := t.GetBeta(); !positive(b) {
 		v.add("beta", "must be > 0 and finite, got %v", b)
 	}
@@ -168,9 +190,18 @@ func objectiveOf(t *critsweepv1.TrainingSpec) string {
 	return ObjectiveDefault
 }
 
-func validateModel(v *violations, m *critsweepv1.ModelSpec, path string) {
+// modelContext says where else a model's q may come from.
+type modelContext struct {
+	// qElsewhere is true when the grid (a sweep) or the task gives q.
+	qElsewhere bool
+	// exclusive is true when q must then be absent from the model (a sweep); a task's q
+	// replaces the model's.
+	exclusive bool
+}
+
+func validateModel(v *violations, m *critsweepv1.ModelSpec, path string, ctx modelContext) {
 	if m == nil {
-		v.add(path, "is required: {kind: ising}, {kind: potts, q: Q}, {kind: clock, q: Q} or {kind: custom, bond_weight: [[...]]}")
+		v.add(path, "is required: {kind: ising}, {kind: potts, q: Q}, {kind: clock, q: Q}, {kind: ashkin-teller, four_spin: U} or {kind: custom, bond_weight: [[...]]}")
 		return
 	}
 	kind := m.GetKind()
@@ -179,8 +210,17 @@ func validateModel(v *violations, m *critsweepv1.ModelSpec, path string) {
 		if q := m.GetQ(); q != 0 && q != 2 {
 			v.add(path+".q", "must be 2 or absent for ising, got %d", q)
 		}
+	case ModelAshkinTeller:
+		if q := m.GetQ(); q != 0 && q != 4 {
+			v.add(path+".q", "must be 4 or absent for ashkin-teller (two Ising spins per site), got %d", q)
+		}
 	case ModelPotts, ModelClock:
-		if q := m.GetQ(); q < 2 || q > MaxTaskQ {
+		q := m.GetQ()
+		switch {
+		case ctx.qElsewhere && ctx.exclusive && q != 0:
+			v.add(path+".q", "is given by the grid's q axis: leave it out of the model (got %d)", q)
+		case ctx.qElsewhere && q == 0:
+		case q < 2 || q > MaxTaskQ:
 			v.add(path+".q", "must be in [2, %d] for %s, got %d", MaxTaskQ, kind, q)
 		}
 	case ModelCustom:
@@ -212,6 +252,47 @@ func validateModel(v *violations, m *critsweepv1.ModelSpec, path string) {
 	}
 	if kind != ModelCustom && m.GetBondWeight() != nil {
 		v.add(path+".bond_weight", "is only for kind custom")
+	}
+	if r := m.GetCouplingRatio(); r != 0 && !validCouplingRatio(r) {
+		v.add(path+".coupling_ratio", "must be in [%g, %g] (0 or absent: 1, isotropic), got %v", MinCouplingRatio, MaxCouplingRatio, r)
+	}
+	if u := m.GetFourSpin(); u != 0 {
+		switch {
+		case kind != ModelAshkinTeller:
+			v.add(path+".four_spin", "is only for kind %s, not %s", ModelAshkinTeller, kindName(kind))
+		case !validFourSpin(u):
+			v.add(path+".four_spin", "must be in (%g, %g] (U ≤ −1 is not ferromagnetic), got %v", MinFourSpin, MaxFourSpin, u)
+		}
+	}
+}
+
+// kindName is a model kind for messages: quoted when it is not one of ModelKinds.
+func kindName(kind string) string {
+	if slices.Contains(ModelKinds(), kind) {
+		return kind
+	}
+	return fmt.Sprintf("%q", kind)
+}
+
+// validateModelAxes checks a sweep's grid axes against its model: the q axis only for
+// potts and clock, four_spin only for ashkin-teller, and no axis also fixed in the model.
+func validateModelAxes(v *violations, m *critsweepv1.ModelSpec, g *critsweepv1.Grid) {
+	kind := m.GetKind()
+	axes := ModelAxes(kind)
+	if m == nil || axes == nil {
+		return // the model's own violation says why
+	}
+	if len(g.GetQ()) > 0 && !slices.Contains(axes, ParamQ) {
+		v.add("grid.q", "model %s has no q axis (only %s and %s have)", kind, ModelPotts, ModelClock)
+	}
+	if len(g.GetFourSpin()) > 0 && !slices.Contains(axes, ParamFourSpin) {
+		v.add("grid.four_spin", "model %s has no four_spin axis (only %s has)", kind, ModelAshkinTeller)
+	}
+	if len(g.GetCouplingRatio()) > 0 && m.GetCouplingRatio() != 0 {
+		v.add("model.coupling_ratio", "is given by the grid's coupling_ratio axis: leave it out of the model (got %v)", m.GetCouplingRatio())
+	}
+	if len(g.GetFourSpin()) > 0 && m.GetFourSpin() != 0 && kind == ModelAshkinTeller {
+		v.add("model.four_spin", "is given by the grid's four_spin axis: leave it out of the model (got %v)", m.GetFourSpin())
 	}
 }
 
@@ -254,10 +335,40 @@ func validateGrid(v *violations, g *critsweepv1.Grid, path string) int {
 		seenSize[L] = true
 	}
 	validateList(v, g.GetTau(), path+".tau", "τ")
+	seenQ := map[uint32]bool{}
+	for i, q := range g.GetQ() {
+		field := fmt.Sprintf("%s.q[%d]", path, i)
+		switch {
+		case q < 2 || q > MaxTaskQ:
+			v.add(field, "must be in [2, %d], got %d", MaxTaskQ, q)
+		case seenQ[q]:
+			v.add(field, "q = %d is listed twice", q)
+		}
+		seenQ[q] = true
+	}
+	validateValues(v, g.GetCouplingRatio(), path+".coupling_ratio", "J_y/J_x", validCouplingRatio,
+		fmt.Sprintf("in [%g, %g]", MinCouplingRatio, MaxCouplingRatio))
+	validateValues(v, g.GetFourSpin(), path+".four_spin", "U", validFourSpin,
+		fmt.Sprintf("in (%g, %g] (U ≤ −1 is not ferromagnetic)", MinFourSpin, MaxFourSpin))
 	if len(*v) > before {
 		return 0
 	}
-	return betas * len(g.GetSize()) * len(taus(g))
+	return betas * len(g.GetSize()) * len(taus(g)) * len(modelPoints(g))
+}
+
+// validateValues checks that every value of an axis is allowed (ok) and none repeats.
+func validateValues(v *violations, xs []float64, path, symbol string, ok func(float64) bool, allowed string) {
+	seen := map[float64]bool{}
+	for i, x := range xs {
+		field := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case !ok(x):
+			v.add(field, "%s must be %s, got %v", symbol, allowed, x)
+		case seen[x]:
+			v.add(field, "%s = %v is listed twice", symbol, x)
+		}
+		seen[x] = true
+	}
 }
 
 // validateAxis checks a β axis and returns its number of values (0 when invalid).

@@ -117,7 +117,7 @@ func TestCatalogueCommandLines(t *testing.T) {
 		{"exact β ≤ 0", []string{"exact", "--beta", "-0.1", "-L", "4"}, 2, []string{"--beta must be > 0 and finite", "got -0.1"}},
 		{"exact potts without q", []string{"exact", "--model", "potts", "--beta", "1", "-L", "4"}, 2, []string{"--q is required for --model potts", "[2, "}},
 		{"exact L too big to enumerate", []string{"exact", "--model", "potts", "--q", "3", "--beta", "1", "-L", "30"}, 2, []string{"exceeds the exact-enumeration limit", "use L <="}},
-		{"exact unknown model", []string{"exact", "--model", "heisenberg", "--beta", "1", "-L", "4"}, 2, []string{"--model must be one of ising, potts, clock, custom", "heisenberg"}},
+		{"exact unknown model", []string{"exact", "--model", "heisenberg", "--beta", "1", "-L", "4"}, 2, []string{"--model must be one of ising, potts, clock, ashkin-teller, custom", "heisenberg"}},
 		{"exact ragged bond weight", []string{"exact", "--model", "custom", "--bond-weight", "2,0.5;0.5", "-L", "4"}, 2, []string{"--bond-weight"}},
 		// train
 		{"train zero steps", []string{"train", "--beta", "0.4", "-L", "4", "--steps", "0"}, 2, []string{"--steps must be >= 1", "got 0"}},
@@ -230,7 +230,7 @@ func TestCatalogueSpecs(t *testing.T) {
 		{"negative custom bond weight", replace("{kind: ising}", "{kind: custom, bond_weight: [[2, -1], [0.5, 2]]}"), "model.bond_weight.values[1]", []string{"must be positive and finite", "-1"}},
 		{"ragged custom bond weight", replace("{kind: ising}", "{kind: custom, bond_weight: [[2, 1], [0.5]]}"), "model.bond_weight[1]", []string{"must be a row of 2 numbers", "square"}},
 		{"custom without bond weight", replace("{kind: ising}", "{kind: custom}"), "model.bond_weight", []string{"is required for custom", "q×q"}},
-		{"unknown model", replace("{kind: ising}", "{kind: heisenberg}"), "model.kind", []string{"must be one of ising, potts, clock, custom", "heisenberg"}},
+		{"unknown model", replace("{kind: ising}", "{kind: heisenberg}"), "model.kind", []string{"must be one of ising, potts, clock, ashkin-teller, custom", "heisenberg"}},
 		{"potts without q", replace("{kind: ising}", "{kind: potts}"), "model.q", []string{"must be in [2, 64] for potts", "got 0"}},
 		{"boundary twice", good + "boundary: [twisted, twisted]\n", "boundary[1]", []string{`"twisted" is listed twice`}},
 		{"unknown boundary", good + "boundary: antiperiodic\n", "boundary[0]", []string{"must be one of periodic, twisted", "antiperiodic"}},

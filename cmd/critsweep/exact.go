@@ -61,12 +61,15 @@ other models are refused. The bulk observables need a symmetric bond weight.`,
 // (bulk observables of an asymmetric W, ξ/L when χ(0) < χ(k_min)) or absent (beyond
 // enumeration) are null.
 type exactResult struct {
-	Model      string   `json:"model"`
-	Q          int      `json:"q"`
-	Beta       *float64 `json:"beta"` // null for custom
-	BondWeight string   `json:"bond_weight,omitempty"`
-	Size       int      `json:"size"`
-	Boundary   string   `json:"boundary"`
+	Model string   `json:"model"`
+	Q     int      `json:"q"`
+	Beta  *float64 `json:"beta"` // null for custom
+	// CouplingRatio is J_y/J_x (1: isotropic); FourSpin is U, for ashkin-teller only.
+	CouplingRatio float64  `json:"coupling_ratio"`
+	FourSpin      *float64 `json:"four_spin,omitempty"`
+	BondWeight    string   `json:"bond_weight,omitempty"`
+	Size          int      `json:"size"`
+	Boundary      string   `json:"boundary"`
 	// Method says where ln_lambda comes from: "kaufman" (closed form, Ising) or "power".
 	Method          string  `json:"method"`
 	LnLambda        float64 `json:"ln_lambda"`
@@ -131,6 +134,7 @@ func (f *exactFlags) run(cmd *cobra.Command) error {
 	res := exactResult{
 		Model:           f.model,
 		Q:               w.Q(),
+		CouplingRatio:   spec.CouplingRatio(ts),
 		Size:            f.size,
 		Boundary:        sys.Boundary().String(),
 		Method:          ex.Method,
@@ -140,6 +144,10 @@ func (f *exactFlags) run(cmd *cobra.Command) error {
 		M2:              nan, M4: nan, Binder: nan, XiOverL: nan,
 		BulkM2: nan, BulkM4: nan, BulkBinder: nan, BulkXiOverL: nan,
 		Iterations: ex.Iterations,
+	}
+	if f.model == spec.ModelAshkinTeller {
+		u := spec.FourSpin(ts)
+		res.FourSpin = &u
 	}
 	if f.model == spec.ModelCustom {
 		res.BondWeight = w.String()
@@ -179,6 +187,12 @@ func writeExactTable(out io.Writer, r *exactResult) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
 	p("model\t%s\n", r.Model)
 	p("q\t%d\n", r.Q)
+	if r.CouplingRatio != 1 {
+		p("coupling ratio J_y/J_x\t%g\n", r.CouplingRatio)
+	}
+	if r.FourSpin != nil {
+		p("four-spin coupling U\t%g\n", *r.FourSpin)
+	}
 	if r.Beta != nil {
 		p("beta\t%.10g\n", *r.Beta)
 	} else {

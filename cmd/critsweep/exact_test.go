@@ -26,6 +26,7 @@ func execExact(t *testing.T, args ...string) (string, error) {
 }
 
 func TestExactJSON(t *testing.T) {
+	kaufman, _ := statmech.KaufmanLogLambda(0.44, 4, statmech.Periodic)
 	tests := []struct {
 		name   string
 		args   []string
@@ -41,6 +42,10 @@ func TestExactJSON(t *testing.T) {
 		{"potts", []string{"--model", "potts", "--q", "3", "--beta", "1", "-L", "6"}, "potts", 3, "power", 0, true},
 		{"clock", []string{"--model", "clock", "--q", "4", "--beta", "1.1", "-L", "5"}, "clock", 4, "power", 0, true},
 		{"custom", []string{"--model", "custom", "--bond-weight", "2, 0.5; 0.7, 1.5", "-L", "6"}, "custom", 2, "power", 0, false},
+		{"ising-anisotropic", []string{"--beta", "0.3", "--coupling-ratio", "2", "-L", "6", "--boundary", "twisted"}, "ising", 2, "kaufman", 0, true},
+		// U = 0: two Ising models, ln λ twice Kaufman's.
+		{"ashkin-teller", []string{"--model", "ashkin-teller", "--four-spin", "0", "--beta", "0.44", "-L", "4"}, "ashkin-teller", 4, "power", kaufman / 2, true},
+		{"ashkin-teller-U", []string{"--model", "ashkin-teller", "--four-spin", "0.6", "--beta", "0.3", "-L", "4", "--boundary", "twisted"}, "ashkin-teller", 4, "power", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,6 +100,12 @@ func TestExactJSON(t *testing.T) {
 			} else if got["bulk_m2"] != nil {
 				t.Errorf("bulk_m2 = %v for an asymmetric bond weight, want null", got["bulk_m2"])
 			}
+			if want := map[string]float64{"ising-anisotropic": 2}[tc.name]; want != 0 && got["coupling_ratio"] != want {
+				t.Errorf("coupling_ratio %v, want %v", got["coupling_ratio"], want)
+			}
+			if (tc.model == "ashkin-teller") != (got["four_spin"] != nil) {
+				t.Errorf("four_spin %v for model %s", got["four_spin"], tc.model)
+			}
 			if tc.model == "custom" && (got["beta"] != nil || got["bond_weight"] != "2,0.5;0.7,1.5") {
 				t.Errorf("custom: beta %v (want null), bond_weight %v", got["beta"], got["bond_weight"])
 			}
@@ -132,7 +143,7 @@ func TestExactUsageErrors(t *testing.T) {
 		{[]string{"--model", "potts", "--beta", "1", "-L", "4"}, "--q is required for --model potts"},
 		{[]string{"--model", "clock", "--q", "1", "--beta", "1", "-L", "4"}, "--q must be in [2, 64] for clock, got 1"},
 		{[]string{"--model", "ising", "--q", "3", "--beta", "1", "-L", "4"}, "--q must be 2 or absent for ising, got 3"},
-		{[]string{"--model", "heisenberg", "--beta", "1", "-L", "4"}, `--model must be one of ising, potts, clock, custom, got "heisenberg"`},
+		{[]string{"--model", "heisenberg", "--beta", "1", "-L", "4"}, `--model must be one of ising, potts, clock, ashkin-teller, custom, got "heisenberg"`},
 		{[]string{"--beta", "1", "-L", "4", "--boundary", "open"}, `--boundary must be one of periodic, twisted, got "open"`},
 		{[]string{"--beta", "1", "-L", "4", "--tol", "0"}, "--tol must be finite and > 0, got 0"},
 		{[]string{"--beta", "1", "-L", "4", "--bond-weight", "1,2;2,1"}, "--bond-weight applies only to --model custom"},
@@ -142,6 +153,10 @@ func TestExactUsageErrors(t *testing.T) {
 		{[]string{"--model", "custom", "--bond-weight", "1,2;2", "-L", "4"}, "--bond-weight: row 1 has 1 entries, want 2: the matrix must be square"},
 		{[]string{"--model", "custom", "--bond-weight", "1,-2;2,1", "-L", "4"}, "--bond-weight values[1] must be positive and finite, got -2"},
 		{[]string{"--model", "custom", "--q", "3", "--bond-weight", "1,2;2,1", "-L", "4"}, "--q is 3 but --bond-weight is 2×2"},
+		{[]string{"--beta", "0.4", "-L", "4", "--four-spin", "0.5"}, "--four-spin applies only to --model ashkin-teller, not ising"},
+		{[]string{"--beta", "0.4", "-L", "4", "--coupling-ratio", "-1"}, "--coupling-ratio must be in [0.01, 100] (0 or absent: 1, isotropic), got -1"},
+		{[]string{"--beta", "0.4", "-L", "4", "--coupling-ratio", "0"}, "--coupling-ratio must be in [0.01, 100], got 0"},
+		{[]string{"--model", "ashkin-teller", "--beta", "0.4", "-L", "4", "--four-spin", "-1"}, "--four-spin must be in (-1, 10] (U ≤ −1 is not ferromagnetic), got -1"},
 		{[]string{"--beta", "x", "-L", "4"}, "invalid argument"},
 		{[]string{"--beta", "1", "-L", "4", "extra"}, "unknown command"},
 	}

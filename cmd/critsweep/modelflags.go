@@ -21,6 +21,8 @@ type modelFlags struct {
 	beta       float64
 	size       int
 	q          int
+	ratio      float64
+	fourSpin   float64
 	bondWeight string
 	boundary   string
 	maxSize    int // the largest -L the command takes
@@ -32,6 +34,8 @@ func (f *modelFlags) register(fl *pflag.FlagSet, maxSize int) {
 	fl.Float64Var(&f.beta, "beta", 0, "inverse temperature β, finite and > 0 (required except for custom)")
 	fl.IntVarP(&f.size, "size", "L", 0, fmt.Sprintf("row length L, in [2, %d] (required)", maxSize))
 	fl.IntVar(&f.q, "q", 0, fmt.Sprintf("number of states per site, in [2, %d] (required for potts and clock)", spec.MaxTaskQ))
+	fl.Float64Var(&f.ratio, "coupling-ratio", 1, fmt.Sprintf("J_y/J_x: the coupling of the bonds between rows over that within a row, in [%g, %g]", spec.MinCouplingRatio, spec.MaxCouplingRatio))
+	fl.Float64Var(&f.fourSpin, "four-spin", 0, fmt.Sprintf("four-spin coupling U of --model %s, in (%g, %g]", spec.ModelAshkinTeller, spec.MinFourSpin, spec.MaxFourSpin))
 	fl.StringVar(&f.bondWeight, "bond-weight", "", `bond weight W of --model custom: rows separated by ";", entries by ",", e.g. "2,0.5;0.5,2"`)
 	fl.StringVar(&f.boundary, "boundary", spec.Periodic, "seam boundary: "+strings.Join(spec.BoundaryNames(), " or "))
 }
@@ -53,6 +57,18 @@ func (f *modelFlags) taskSpec(cmd *cobra.Command) (*critsweepv1.TaskSpec, error)
 		Beta:     f.beta,
 		Size:     uint32(f.size),
 		Boundary: f.boundary,
+	}
+	if changed("coupling-ratio") {
+		if f.ratio == 0 {
+			return nil, usageErrorf("--coupling-ratio must be in [%g, %g], got 0", spec.MinCouplingRatio, spec.MaxCouplingRatio)
+		}
+		ts.Model.CouplingRatio = f.ratio
+	}
+	if changed("four-spin") {
+		if f.model != spec.ModelAshkinTeller {
+			return nil, usageErrorf("--four-spin applies only to --model %s, not %s", spec.ModelAshkinTeller, f.model)
+		}
+		ts.Model.FourSpin = f.fourSpin
 	}
 	if f.model == spec.ModelCustom {
 		if changed("beta") {
@@ -115,6 +131,8 @@ var fieldFlags = []struct{ field, flag string }{
 	{"model.bond_weight", "--bond-weight"},
 	{"model.kind", "--model"},
 	{"model.q", "--q"},
+	{"model.coupling_ratio", "--coupling-ratio"},
+	{"model.four_spin", "--four-spin"},
 	{"model", "--model"},
 	{"beta", "--beta"},
 	{"size", "-L/--size"},

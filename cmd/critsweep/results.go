@@ -13,6 +13,7 @@ import (
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/query"
+	specpkg "github.com/critsweep/critsweep/spec"
 	"github.com/critsweep/critsweep/spec/task"
 	"github.com/critsweep/critsweep/train"
 )
@@ -87,19 +88,22 @@ func columnNames() string {
 // fields of `critsweep train --json`, and its attempts.
 type resultRecord struct {
 	// SweepID is set when the records come from more than one sweep, or from all.
-	SweepID      string  `json:"sweep_id,omitempty"`
-	Index        uint32  `json:"index"`
-	Beta         float64 `json:"beta"`
-	Size         uint32  `json:"size"`
-	Tau          float64 `json:"tau"`
-	Boundary     string  `json:"boundary"`
-	Model        string  `json:"model"`
-	Q            int     `json:"q"`
-	Objective    string  `json:"objective"`
-	Hidden       []int   `json:"hidden"`
-	Batch        int     `json:"batch"`
-	LearningRate float64 `json:"learning_rate"`
-	Seed         uint64  `json:"seed"`
+	SweepID  string  `json:"sweep_id,omitempty"`
+	Index    uint32  `json:"index"`
+	Beta     float64 `json:"beta"`
+	Size     uint32  `json:"size"`
+	Tau      float64 `json:"tau"`
+	Boundary string  `json:"boundary"`
+	Model    string  `json:"model"`
+	Q        int     `json:"q"`
+	// CouplingRatio is J_y/J_x (1: isotropic); FourSpin is U, for ashkin-teller only.
+	CouplingRatio float64  `json:"coupling_ratio"`
+	FourSpin      *float64 `json:"four_spin,omitempty"`
+	Objective     string   `json:"objective"`
+	Hidden        []int    `json:"hidden"`
+	Batch         int      `json:"batch"`
+	LearningRate  float64  `json:"learning_rate"`
+	Seed          uint64   `json:"seed"`
 	estimateFields
 	Attempts uint32 `json:"attempts"`
 }
@@ -199,10 +203,15 @@ func newResultRecord(tr *critsweepv1.TaskResult) resultRecord {
 		Size:           spec.GetSize(),
 		Boundary:       spec.GetBoundary(),
 		Model:          spec.GetModel().GetKind(),
+		CouplingRatio:  specpkg.CouplingRatio(spec),
 		Objective:      res.GetObjective(),
 		Seed:           spec.GetTraining().GetSeed(),
 		estimateFields: newEstimateFields(res),
 		Attempts:       tr.GetAttempts(),
+	}
+	if rec.Model == specpkg.ModelAshkinTeller {
+		u := specpkg.FourSpin(spec)
+		rec.FourSpin = &u
 	}
 	s, ok := resolveSettings(spec)
 	if !ok {
@@ -238,7 +247,7 @@ var resolveSettings = query.Memo(taskSettings)
 // csvHeader names the columns of `critsweep results --format csv` (with sweep_id first
 // when the records come from several sweeps).
 var csvHeader = []string{
-	"index", "beta", "size", "tau", "boundary", "model", "q", "objective", "hidden", "batch",
+	"index", "beta", "size", "tau", "boundary", "model", "q", "coupling_ratio", "four_spin", "objective", "hidden", "batch",
 	"learning_rate", "seed",
 	"ln_lambda_per_site", "ln_lambda_per_site_stderr", "ln_lambda_method",
 	"first_order_ln_lambda_per_site", "first_order_ln_lambda_per_site_stderr",
@@ -254,12 +263,17 @@ func (r *resultRecord) csvRow() []string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	n := func(x jsonNumber) string { return f(float64(x)) }
 	u := func(x uint64) string { return strconv.FormatUint(x, 10) }
+	fourSpin := "" // not an ashkin-teller model
+	if r.FourSpin != nil {
+		fourSpin = f(*r.FourSpin)
+	}
 	hidden := make([]string, len(r.Hidden))
 	for i, h := range r.Hidden {
 		hidden[i] = strconv.Itoa(h)
 	}
 	row := []string{
 		u(uint64(r.Index)), f(r.Beta), u(uint64(r.Size)), f(r.Tau), r.Boundary, r.Model, strconv.Itoa(r.Q),
+		f(r.CouplingRatio), fourSpin,
 		r.Objective, strings.Join(hidden, ","), strconv.Itoa(r.Batch), f(r.LearningRate), u(r.Seed),
 		n(r.LnLambdaPerSite), n(r.LnLambdaPerSiteErr), r.LnLambdaMethod,
 		n(r.FirstOrderPerSite), n(r.FirstOrderPerSiteErr),

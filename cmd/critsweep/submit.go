@@ -36,7 +36,7 @@ what a spec expands to and costs). A spec that breaks a rule is refused with the
 and the rule (exit code 2):
 
   name: ising-critical
-  model: {kind: ising}            # ising | potts {q} | clock {q} | custom {bond_weight}
+  model: {kind: ising}            # ising | potts {q} | clock {q} | ashkin-teller {four_spin} | custom {bond_weight}
   boundary: [periodic, twisted]   # twisted doubles the tasks, for σ_L
   grid:
     beta: {from: 0.40, to: 0.48, step: 0.005}   # or a list

@@ -88,17 +88,20 @@ stdout. The same --seed gives the same output, bit for bit, apart from "seconds"
 
 // trainResult is the --json output of `critsweep train`.
 type trainResult struct {
-	Model        string   `json:"model"`
-	Q            int      `json:"q"`
-	Beta         *float64 `json:"beta"`
-	Size         int      `json:"size"`
-	Boundary     string   `json:"boundary"`
-	Objective    string   `json:"objective"`
-	Tau          *float64 `json:"tau"` // null for objectives that do not use τ
-	Hidden       []int    `json:"hidden"`
-	Batch        int      `json:"batch"`
-	LearningRate float64  `json:"learning_rate"`
-	Seed         uint64   `json:"seed"`
+	Model string   `json:"model"`
+	Q     int      `json:"q"`
+	Beta  *float64 `json:"beta"`
+	// CouplingRatio is J_y/J_x (1: isotropic); FourSpin is U, for ashkin-teller only.
+	CouplingRatio float64  `json:"coupling_ratio"`
+	FourSpin      *float64 `json:"four_spin,omitempty"`
+	Size          int      `json:"size"`
+	Boundary      string   `json:"boundary"`
+	Objective     string   `json:"objective"`
+	Tau           *float64 `json:"tau"` // null for objectives that do not use τ
+	Hidden        []int    `json:"hidden"`
+	Batch         int      `json:"batch"`
+	LearningRate  float64  `json:"learning_rate"`
+	Seed          uint64   `json:"seed"`
 	estimateFields
 	Samples int `json:"samples"`
 }
@@ -144,6 +147,7 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	res := trainResult{
 		Model:          f.model,
 		Q:              sys.Q(),
+		CouplingRatio:  spec.CouplingRatio(ts),
 		Size:           sys.Size(),
 		Boundary:       sys.Boundary().String(),
 		Objective:      cfg.Objective,
@@ -157,6 +161,10 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	if f.model != spec.ModelCustom {
 		beta := f.beta
 		res.Beta = &beta
+	}
+	if f.model == spec.ModelAshkinTeller {
+		u := spec.FourSpin(ts)
+		res.FourSpin = &u
 	}
 	if train.UsesTau(cfg.Objective) {
 		tau := cfg.Tau

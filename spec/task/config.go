@@ -36,11 +36,17 @@ type Options struct {
 
 // System builds the transfer matrix a task names:
 //
-//   - model: ising (q absent or 2), potts and clock (q), custom (bond_weight, a q×q
-//     matrix W₁). A custom bond weight is the weight at β = 1: the task at β trains
-//     W(a,b) = W₁(a,b)^β, so that a β axis means for custom what it means for the
-//     others and β = 1 is the matrix as written;
-//   - size L and boundary (spec.Periodic when empty, or spec.Twisted).
+//   - model: ising (q absent or 2), potts and clock (q, from the task's q axis or the
+//     model), ashkin-teller (four_spin U, from the task's axis or the model; q = 4),
+//     custom (bond_weight, a q×q matrix W₁). A custom bond weight is the weight at β = 1:
+//     the task at β trains W(a,b) = W₁(a,b)^β, so that a β axis means for custom what it
+//     means for the others and β = 1 is the matrix as written;
+//   - coupling_ratio r = J_y/J_x (the task's axis, else the model's, else 1): the bonds
+//     within a row have the model's weight at β, those between rows its weight at β·r
+//     (statmech.NewAnisotropicSystem); r = 1 is the isotropic statmech.NewSystem;
+//   - size L and boundary (spec.Periodic when empty, or spec.Twisted, whose seam is the
+//     model's twist: the shift for Ising, Potts, clock and custom, σ flipped for
+//     Ashkin–Teller).
 //
 // It checks only these fields (spec.ValidateSystem, with L up to statmech.MaxSize);
 // errors wrap ErrInvalid and name the field.
@@ -48,9 +54,15 @@ func System(ts *critsweepv1.TaskSpec) (*statmech.System, error) {
 	if err := spec.ValidateSystem(ts, statmech.MaxSize); err != nil {
 		return nil, invalid(err)
 	}
-	w, err := bondWeight(ts.GetModel(), ts.GetBeta())
+	w, err := bondWeight(ts, ts.GetBeta())
 	if err != nil {
 		return nil, err
+	}
+	v := w
+	if r := spec.CouplingRatio(ts); r != 1 {
+		if v, err = bondWeight(ts, ts.GetBeta()*r); err != nil {
+			return nil, fmt.Errorf("%w (the bonds between rows, at β·coupling_ratio = %v·%v)", err, ts.GetBeta(), r)
+		}
 	}
 	boundary := statmech.Periodic
 	if b := ts.GetBoundary(); b != "" {
@@ -58,7 +70,7 @@ func System(ts *critsweepv1.TaskSpec) (*statmech.System, error) {
 			return nil, invalidField("boundary", err)
 		}
 	}
-	sys, err := statmech.NewSystem(w, int(ts.GetSize()), boundary)
+	sys, err := statmech.NewAnisotropicSystem(w, v, int(ts.GetSize()), boundary)
 	if err != nil {
 		return nil, invalidField("size", err)
 	}
@@ -137,19 +149,22 @@ func Resolve(ts *critsweepv1.TaskSpec, o *Options) (*statmech.System, train.Conf
 	return sys, cfg, nil
 }
 
-// bondWeight builds the bond weight of a valid model at β.
-func bondWeight(m *critsweepv1.ModelSpec, beta float64) (statmech.BondWeight, error) {
+// bondWeight builds the bond weight of a valid task's model at β.
+func bondWeight(ts *critsweepv1.TaskSpec, beta float64) (statmech.BondWeight, error) {
 	var (
 		w   statmech.BondWeight
 		err error
 	)
+	m := ts.GetModel()
 	switch m.GetKind() {
 	case spec.ModelIsing:
 		w, err = statmech.Ising(beta)
 	case spec.ModelPotts:
-		w, err = statmech.Potts(int(m.GetQ()), beta)
+		w, err = statmech.Potts(int(spec.TaskQ(ts)), beta)
 	case spec.ModelClock:
-		w, err = statmech.Clock(int(m.GetQ()), beta)
+		w, err = statmech.Clock(int(spec.TaskQ(ts)), beta)
+	case spec.ModelAshkinTeller:
+		w, err = statmech.AshkinTeller(spec.FourSpin(ts), beta)
 	case spec.ModelCustom:
 		return customWeight(m.GetBondWeight(), beta)
 	default: // refused by spec.ValidateSystem

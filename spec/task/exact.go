@@ -8,9 +8,9 @@ import (
 )
 
 // Exact solves the system a task names exactly (train.SolveExact): ln λ by Kaufman's
-// closed form for the Ising model at any L, by power iteration for the other models; the
-// Perron vector and the observables where q^L ≤ statmech.MaxStates, absent beyond it.
-// Only the model, β, L and boundary of ts matter. perron tunes the power iteration (nil:
+// closed form for the Ising model at any L (anisotropic too), by power iteration for the
+// other models; the Perron vector and the observables where q^L ≤ statmech.MaxStates,
+// absent beyond it. Only the model, its second couplings, β, L and boundary of ts matter. perron tunes the power iteration (nil:
 // statmech's defaults). Errors wrap ErrInvalid for a bad spec, and train.ErrTooLarge for
 // a model other than Ising whose q^L is over the limit.
 func Exact(ts *critsweepv1.TaskSpec, perron *statmech.PerronOptions) (*statmech.System, *train.Exact, error) {
@@ -21,6 +21,9 @@ func Exact(ts *critsweepv1.TaskSpec, perron *statmech.PerronOptions) (*statmech.
 	opts := &train.ExactOptions{Perron: perron}
 	if ts.GetModel().GetKind() == spec.ModelIsing {
 		opts.IsingBeta = ts.GetBeta()
+		if r := spec.CouplingRatio(ts); r != 1 {
+			opts.IsingBetaVertical = ts.GetBeta() * r
+		}
 	}
 	ex, err := train.SolveExact(sys, opts)
 	if err != nil {

@@ -67,11 +67,12 @@ func TestNamesMatchSources(t *testing.T) {
 	if _, err := statmech.ParseBoundary("open"); err == nil {
 		t.Error("statmech accepts a seam spec does not list")
 	}
-	// Every model kind builds a system, and nothing else does.
+	// Every model kind builds a system, at every value of each of its axes (spec.ModelAxes)
+	// that spec allows; an axis it does not list is refused.
 	for _, kind := range spec.ModelKinds() {
 		m := &critsweepv1.ModelSpec{Kind: kind, Q: 3}
 		switch kind {
-		case spec.ModelIsing:
+		case spec.ModelIsing, spec.ModelAshkinTeller:
 			m.Q = 0
 		case spec.ModelCustom:
 			m = &critsweepv1.ModelSpec{Kind: kind, BondWeight: &critsweepv1.BondWeight{Q: 2, Values: []float64{2, 0.5, 0.5, 2}}}
@@ -79,9 +80,41 @@ func TestNamesMatchSources(t *testing.T) {
 		if _, err := System(taskSpec(m, nil)); err != nil {
 			t.Errorf("model kind %q: %v", kind, err)
 		}
+		axes := spec.ModelAxes(kind)
+		set := map[string]func(*critsweepv1.TaskSpec){
+			spec.ParamQ: func(s *critsweepv1.TaskSpec) { s.Q = spec.MaxTaskQ },
+			spec.ParamCouplingRatio: func(s *critsweepv1.TaskSpec) {
+				s.CouplingRatio = spec.MinCouplingRatio
+				s.Beta = 0.01 // the largest ratio at β·r ≤ 1 below
+			},
+			spec.ParamFourSpin: func(s *critsweepv1.TaskSpec) { s.FourSpin = proto.Float64(math.Nextafter(spec.MinFourSpin, 0)) },
+		}
+		for name, edit := range set {
+			_, err := System(taskSpec(m, edit))
+			if slices.Contains(axes, name) != (err == nil) {
+				t.Errorf("model kind %q, axis %s: %v (spec.ModelAxes lists it: %v)", kind, name, err, slices.Contains(axes, name))
+			}
+		}
+		if slices.Contains(axes, spec.ParamCouplingRatio) {
+			if _, err := System(taskSpec(m, func(s *critsweepv1.TaskSpec) { s.CouplingRatio, s.Beta = spec.MaxCouplingRatio, 0.01 })); err != nil {
+				t.Errorf("model kind %q at the largest coupling ratio: %v", kind, err)
+			}
+		}
+		if slices.Contains(axes, spec.ParamFourSpin) {
+			if _, err := System(taskSpec(m, func(s *critsweepv1.TaskSpec) { s.FourSpin = proto.Float64(spec.MaxFourSpin) })); err != nil {
+				t.Errorf("model kind %q at the largest four-spin coupling: %v", kind, err)
+			}
+		}
 	}
 	if spec.MaxTaskQ > statmech.MaxQ || spec.MaxTaskSize > statmech.MaxSize {
 		t.Errorf("spec's limits (q ≤ %d, L ≤ %d) exceed statmech's (q ≤ %d, L ≤ %d)", spec.MaxTaskQ, spec.MaxTaskSize, statmech.MaxQ, statmech.MaxSize)
+	}
+	// spec's range of U is statmech's, which refuses U ≤ −1 itself.
+	if _, err := statmech.AshkinTeller(spec.MinFourSpin, 1); !errors.Is(err, statmech.ErrCoupling) {
+		t.Errorf("statmech.AshkinTeller(spec.MinFourSpin = %v) = %v, want ErrCoupling: the bound is statmech's", spec.MinFourSpin, err)
+	}
+	if !(spec.MinCouplingRatio > 0) {
+		t.Errorf("spec.MinCouplingRatio = %v, want > 0", spec.MinCouplingRatio)
 	}
 }
 
@@ -160,6 +193,27 @@ func TestResolve(t *testing.T) {
 		t.Errorf("estimate samples %d (%v), want the spec's 64", cfg.EstimateSamples, err)
 	}
 
+	// The second couplings: the vertical bonds at β·r, the q axis, U.
+	aniso, _, err := Resolve(taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = 2 }), nil)
+	wantV, _ := statmech.Ising(1.0)
+	if err != nil || aniso.HorizontalWeight().String() != want.String() || aniso.VerticalWeight().String() != wantV.String() {
+		t.Errorf("ising r = 2 at β = 0.5: %v, %v (%v); want Ising(0.5) within rows, Ising(1) between", aniso.HorizontalWeight(), aniso.VerticalWeight(), err)
+	}
+	fixed, _, err := Resolve(taskSpec(&critsweepv1.ModelSpec{Kind: "ising", CouplingRatio: 0.5}, nil), nil)
+	wantV, _ = statmech.Ising(0.25)
+	if err != nil || fixed.VerticalWeight().String() != wantV.String() {
+		t.Errorf("model.coupling_ratio 0.5: vertical %v (%v), want Ising(0.25)", fixed.VerticalWeight(), err)
+	}
+	qAxis, _, err := Resolve(taskSpec(&critsweepv1.ModelSpec{Kind: "potts", Q: 3}, func(s *critsweepv1.TaskSpec) { s.Q = 5 }), nil)
+	if err != nil || qAxis.Q() != 5 {
+		t.Errorf("potts q axis 5 over the model's 3: q = %d (%v), want the axis's 5", qAxis.Q(), err)
+	}
+	at, _, err := Resolve(taskSpec(&critsweepv1.ModelSpec{Kind: "ashkin-teller", FourSpin: 0.7}, func(s *critsweepv1.TaskSpec) { s.FourSpin = proto.Float64(-0.5) }), nil)
+	wantAT, _ := statmech.AshkinTeller(-0.5, 0.5)
+	if err != nil || at.Q() != 4 || at.HorizontalWeight().String() != wantAT.String() || at.SeamWeight().String() != wantAT.Twist().String() {
+		t.Errorf("ashkin-teller U axis −0.5: %v, seam %v (%v); want AshkinTeller(−0.5, 0.5), σ-twisted", at.HorizontalWeight(), at.SeamWeight(), err)
+	}
+
 	potts, _, err := Resolve(taskSpec(&critsweepv1.ModelSpec{Kind: "potts", Q: 3}, nil), nil)
 	if err != nil || potts.Q() != 3 || potts.HorizontalWeight().At(0, 0) != math.Exp(0.5) || potts.HorizontalWeight().At(0, 1) != 1 {
 		t.Errorf("potts q=3 at β=0.5: %v (%v)", potts.HorizontalWeight(), err)
@@ -221,6 +275,14 @@ func TestResolveRefusesUntrainable(t *testing.T) {
 		{"nonlinearity", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Network.Nonlinearity = "sigmoid" }), "network.nonlinearity"},
 		{"objective", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Training.Objective = "magic" }), "objective"},
 		{"learning rate", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Training.LearningRate = math.Inf(1) }), "training.learning_rate"},
+		{"q axis on ising", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Q = 3 }), "q: model ising has no q axis"},
+		{"q < 2", taskSpec(&critsweepv1.ModelSpec{Kind: "clock"}, func(s *critsweepv1.TaskSpec) { s.Q = 1 }), "q: must be in [2, 64], got 1"},
+		{"coupling ratio 0 in the model", taskSpec(&critsweepv1.ModelSpec{Kind: "potts", Q: 3, CouplingRatio: -1}, nil), "model.coupling_ratio: must be in [0.01, 100]"},
+		{"coupling ratio", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = 1000 }), "coupling_ratio: must be in [0.01, 100]"},
+		{"four_spin on clock", taskSpec(&critsweepv1.ModelSpec{Kind: "clock", Q: 4}, func(s *critsweepv1.TaskSpec) { s.FourSpin = proto.Float64(0.2) }), "four_spin: is only for kind ashkin-teller"},
+		{"four_spin -1", taskSpec(&critsweepv1.ModelSpec{Kind: "ashkin-teller"}, func(s *critsweepv1.TaskSpec) { s.FourSpin = proto.Float64(-1) }), "four_spin: must be in (-1, 10]"},
+		{"ashkin-teller q", taskSpec(&critsweepv1.ModelSpec{Kind: "ashkin-teller", Q: 3}, nil), "model.q"},
+		{"coupling ratio overflows", taskSpec(ising, func(s *critsweepv1.TaskSpec) { s.Beta, s.CouplingRatio = 50, 100 }), "model"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,6 +404,22 @@ func TestExact(t *testing.T) {
 			t.Errorf("Ising L = 40 %s: %+v, want Kaufman's %v and no observables", b, ex, want)
 		}
 	}
+	// The anisotropic Ising model: Kaufman's anisotropic form at any L, power iteration
+	// alike where it enumerates.
+	for _, L := range []uint32{6, 40} {
+		for _, b := range []string{"periodic", "twisted"} {
+			ts := ising(0.3, L, b)
+			ts.CouplingRatio = 2.5
+			_, ex, err := Exact(ts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := statmech.KaufmanAnisotropicLogLambda(0.3, 0.75, int(L), map[string]statmech.Boundary{"periodic": statmech.Periodic, "twisted": statmech.Twisted}[b])
+			if ex.Method != train.ExactKaufman || ex.LnLambda != want || (L == 6 && math.Abs(ex.LnLambdaPower-want) > 1e-9) {
+				t.Errorf("Ising r = 2.5, L = %d %s: %+v, want Kaufman's %v", L, b, ex, want)
+			}
+		}
+	}
 	// Other models need enumeration.
 	_, _, err = Exact(&critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "potts", Q: 3}, Beta: 1, Size: 30}, nil)
 	if !errors.Is(err, train.ErrTooLarge) {
@@ -374,7 +452,9 @@ func TestNetworkWeights(t *testing.T) {
 }
 
 // TestTemplate checks that spec init's template is a valid spec, stays one with every
-// field uncommented, and names every field of the schema.
+// field uncommented (but the grid's axes of the model's fields, which replace them, and
+// the custom bond weight), stays one with the coupling_ratio axis uncommented alone, and
+// names every field of the schema.
 func TestTemplate(t *testing.T) {
 	var b strings.Builder
 	if err := WriteTemplate(&b); err != nil {
@@ -384,18 +464,29 @@ func TestTemplate(t *testing.T) {
 	if _, err := spec.Parse([]byte(text)); err != nil {
 		t.Fatalf("the template is not a valid spec: %v\n%s", err, text)
 	}
-	// Uncomment every field (but the custom bond weight, which ising refuses).
-	var lines []string
-	for _, l := range strings.Split(text, "\n") {
-		trimmed := strings.TrimLeft(l, " ")
-		if strings.HasPrefix(trimmed, "# ") && strings.Contains(trimmed, ":") && !strings.HasPrefix(trimmed, "# critsweep") &&
-			!strings.Contains(trimmed, "bond_weight") && strings.Index(trimmed, ":") < strings.Index(trimmed+" #", " #") {
-			indent := len(l) - len(trimmed)
-			l = strings.Repeat(" ", indent) + strings.Replace(trimmed, "# ", "  ", 1)[2:]
+	// uncomment uncomments the field lines for which pick is true.
+	uncomment := func(pick func(line string) bool) string {
+		var lines []string
+		for _, l := range strings.Split(text, "\n") {
+			trimmed := strings.TrimLeft(l, " ")
+			if strings.HasPrefix(trimmed, "# ") && strings.Contains(trimmed, ":") && !strings.HasPrefix(trimmed, "# critsweep") &&
+				strings.Index(trimmed, ":") < strings.Index(trimmed+" #", " #") && pick(trimmed) {
+				indent := len(l) - len(trimmed)
+				l = strings.Repeat(" ", indent) + strings.Replace(trimmed, "# ", "  ", 1)[2:]
+			}
+			lines = append(lines, l)
 		}
-		lines = append(lines, l)
+		return strings.Join(lines, "\n")
 	}
-	full := strings.Join(lines, "\n")
+	// Every field but the custom bond weight (ising refuses it) and the grid's axes of
+	// model fields (the axis replaces the field; q and four_spin are not ising's).
+	full := uncomment(func(l string) bool {
+		return !strings.Contains(l, "bond_weight") && !strings.Contains(l, "instead of model.")
+	})
+	axis := uncomment(func(l string) bool { return strings.HasPrefix(l, "# coupling_ratio: [") })
+	if s, err := spec.Parse([]byte(axis)); err != nil || len(s.GetGrid().GetCouplingRatio()) != 3 {
+		t.Errorf("the template with its coupling_ratio axis uncommented: %v, %v\n%s", s.GetGrid(), err, axis)
+	}
 	for _, want := range []string{"\ntraining:\n", "\n  learning_rate: ", "\nnetwork:\n", "\n  tau: ", "\nboundary: ", "\nmax_attempts: "} {
 		if !strings.Contains(full, want) {
 			t.Errorf("uncommenting the template left out %q:\n%s", want, full)
@@ -432,4 +523,83 @@ func schemaFields(md protoreflect.MessageDescriptor, path string) []string {
 		}
 	}
 	return out
+}
+
+// TestCriticalBeta checks the exact critical points a task names, against statmech's
+// lines, and that a model without one says so.
+func TestCriticalBeta(t *testing.T) {
+	at := func(m *critsweepv1.ModelSpec, edit func(*critsweepv1.TaskSpec)) *critsweepv1.TaskSpec {
+		ts := &critsweepv1.TaskSpec{Model: m, Beta: 1, Size: 4}
+		if edit != nil {
+			edit(ts)
+		}
+		return ts
+	}
+	isingR2, _ := statmech.IsingCriticalBeta(2)
+	potts4R05, _ := statmech.PottsCriticalBeta(4, 0.5)
+	atU, _ := statmech.AshkinTellerCriticalBeta(0.5)
+	tests := []struct {
+		ts   *critsweepv1.TaskSpec
+		want float64
+		line string
+	}{
+		{at(&critsweepv1.ModelSpec{Kind: "ising"}, nil), statmech.IsingBetaC, "Onsager"},
+		{at(&critsweepv1.ModelSpec{Kind: "ising"}, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = 2 }), isingR2, "sinh 2β·sinh 2βr = 1"},
+		{at(&critsweepv1.ModelSpec{Kind: "potts", Q: 3}, nil), statmech.PottsBetaC(3), "ln(1+√3)"},
+		{at(&critsweepv1.ModelSpec{Kind: "potts", CouplingRatio: 0.5}, func(s *critsweepv1.TaskSpec) { s.Q = 4 }), potts4R05, "= 4"},
+		{at(&critsweepv1.ModelSpec{Kind: "clock", Q: 4}, nil), 2 * statmech.IsingBetaC, "clock"},
+		{at(&critsweepv1.ModelSpec{Kind: "ashkin-teller", FourSpin: 0.5}, nil), atU, "self-dual"},
+	}
+	for _, tt := range tests {
+		got, line, err := CriticalBeta(tt.ts)
+		if err != nil || got != tt.want || !strings.Contains(line, tt.line) {
+			t.Errorf("CriticalBeta(%v) = %v, %q, %v; want %v on a line naming %q", tt.ts, got, line, err, tt.want, tt.line)
+		}
+	}
+	for _, ts := range []*critsweepv1.TaskSpec{
+		at(&critsweepv1.ModelSpec{Kind: "clock", Q: 6}, nil),
+		at(&critsweepv1.ModelSpec{Kind: "ashkin-teller", FourSpin: 2}, nil),
+		at(&critsweepv1.ModelSpec{Kind: "ashkin-teller"}, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = 2 }),
+		at(&critsweepv1.ModelSpec{Kind: "custom", BondWeight: &critsweepv1.BondWeight{Q: 2, Values: []float64{2, 1, 1, 2}}}, nil),
+	} {
+		if _, _, err := CriticalBeta(ts); !errors.Is(err, statmech.ErrNoClosedForm) {
+			t.Errorf("CriticalBeta(%v) = %v, want ErrNoClosedForm", ts, err)
+		}
+	}
+	if _, _, err := CriticalBeta(at(&critsweepv1.ModelSpec{Kind: "ising"}, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = -1 })); !errors.Is(err, ErrInvalid) {
+		t.Errorf("CriticalBeta(coupling ratio −1) = %v, want ErrInvalid", err)
+	}
+}
+
+// TestTrainSecondCouplings trains small tasks of each new kind of system — anisotropic
+// Ising and Potts, the σ-twisted Ashkin–Teller model (shift group {0, 2}) — and compares
+// them with their exact solutions: the trainer follows the horizontal and vertical bond
+// weights and the seam's symmetry.
+func TestTrainSecondCouplings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four tasks")
+	}
+	tests := []struct {
+		name string
+		ts   *critsweepv1.TaskSpec
+	}{
+		{"ising r=2 twisted", &critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ising"}, Beta: 0.3, Size: 4, Boundary: "twisted", CouplingRatio: 2}},
+		{"ising r=0.5 periodic", &critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ising", CouplingRatio: 0.5}, Beta: 0.6, Size: 4}},
+		{"potts3 r=0.5 twisted", &critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "potts", Q: 3}, Beta: 1.3, Size: 4, Boundary: "twisted", CouplingRatio: 0.5}},
+		{"ashkin-teller U=0.5 twisted", &critsweepv1.TaskSpec{Model: &critsweepv1.ModelSpec{Kind: "ashkin-teller", FourSpin: 0.5}, Beta: 0.35, Size: 4, Boundary: "twisted"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.ts.Training = &critsweepv1.TrainingSpec{Steps: 400, Batch: 64, Seed: 5, EstimateDraws: 20000}
+			res, err := Train(context.Background(), tt.ts, &Options{EstimateSamples: 4096})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ex := res.GetLnLambdaPerSite(), res.GetExact()
+			t.Logf("ln λ/L = %.5f ± %.1e, exact %.5f; TV %.3f", got.GetValue(), got.GetStderr(), ex.GetLnLambdaPerSite(), ex.GetTvDistance())
+			if math.Abs(got.GetValue()-ex.GetLnLambdaPerSite()) > 5e-3 || ex.GetTvDistance() > 0.1 {
+				t.Errorf("ln λ/L = %v (exact %v), TV distance %v; want within 5e-3 and TV < 0.1", got.GetValue(), ex.GetLnLambdaPerSite(), ex.GetTvDistance())
+			}
+		})
+	}
 }

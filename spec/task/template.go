@@ -62,7 +62,9 @@ func WriteTemplate(w io.Writer) error {
 name: my-sweep                     # the sweep id is made of it: my-sweep-1, my-sweep-2, …
 model:
   kind: %[3]s                      # %[4]s
-  # q: 2                           # states per site: 2 for ising; required for potts and clock, in [2, %[5]d]
+  # q: 2                           # states per site: 2 for ising, 4 for ashkin-teller; potts and clock need it (here or as grid.q), in [2, %[5]d]
+  # coupling_ratio: 1              # J_y/J_x: the bonds between rows have this times the coupling of those within a row; in [%[32]g, %[33]g], default 1 (isotropic)
+  # four_spin: 0                   # ashkin-teller only: W = exp(β[σσ' + ττ' + U σσ'ττ']) with U = four_spin in (%[34]g, %[35]g]; default 0
   # bond_weight: [[2, 0.5], [0.5, 2]]   # custom only: a positive q×q matrix W₁; the task at β trains W₁^β
 # boundary: [%[6]s]    # default: both seams (σ_L needs both); one of %[7]s
 grid:
@@ -70,6 +72,10 @@ grid:
   size: [%[2]s]                 # L in [2, %[8]d], or {from, to, step}
   # tau: [0.3]                     # default: one point, τ = 0, the objective's default
   #                                # (1/(q−1) for gumbel-rkl; the default objective uses no τ)
+  # coupling_ratio: [0.5, 1, 2]    # an axis of J_y/J_x, for any model, instead of model.coupling_ratio
+  # q: [2, 3, 4]                   # an axis of q, potts and clock only, instead of model.q
+  # four_spin: [0, 0.5, 1]         # an axis of U, ashkin-teller only, instead of model.four_spin
+  #                                # each axis slices the analysis: β_c per value, and the phase boundary
 # network:
 #   hidden: [%[9]s]               # default: %[10]s; at most %[11]d layers of [1, %[12]d]
 #   nonlinearity: %[13]s             # one of %[14]s
@@ -94,7 +100,8 @@ grid:
 		lr(first), byL("", lr), byL(spec.ObjectiveGumbelRKL, lr),
 		samples(first), byL("", samples),
 		draws(first), byL("", draws),
-		spec.MaxAttempts, spec.Estimators()[0], strings.Join(spec.Estimators(), ", "))
+		spec.MaxAttempts, spec.Estimators()[0], strings.Join(spec.Estimators(), ", "),
+		spec.MinCouplingRatio, spec.MaxCouplingRatio, spec.MinFourSpin, spec.MaxFourSpin)
 	return err
 }
 

@@ -1,0 +1,55 @@
+package task
+
+import (
+	"fmt"
+
+	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
+	"github.com/critsweep/critsweep/statmech"
+)
+
+// CriticalBeta returns the exact critical point of the model a task names, at the task's
+// second couplings (q, coupling_ratio, four_spin; β, L and the seam do not matter), and
+// the line it lies on in words: the anisotropic Ising line sinh 2β·sinh 2βr = 1, the
+// Potts line (e^β − 1)(e^{βr} − 1) = q, the clock model for q ≤ 4 (through Ising and
+// Potts), the Ashkin–Teller self-dual line sinh 2β = e^{−2βU} for −1 < U ≤ 1 and r = 1.
+// Where none is known the error wraps statmech.ErrNoClosedForm; a task spec that breaks
+// the rules of spec.ValidateSystem gives ErrInvalid. The analysis compares with it; it
+// never uses it.
+func CriticalBeta(ts *critsweepv1.TaskSpec) (float64, string, error) {
+	if err := spec.ValidateSystem(ts, statmech.MaxSize); err != nil {
+		return 0, "", invalid(err)
+	}
+	r, q := spec.CouplingRatio(ts), int(spec.TaskQ(ts))
+	var (
+		b    float64
+		line string
+		err  error
+	)
+	switch kind := ts.GetModel().GetKind(); kind {
+	case spec.ModelIsing:
+		b, err = statmech.IsingCriticalBeta(r)
+		line = "sinh 2β·sinh 2βr = 1"
+		if r == 1 {
+			line = "Onsager: ln(1+√2)/2"
+		}
+	case spec.ModelPotts:
+		b, err = statmech.PottsCriticalBeta(q, r)
+		line = fmt.Sprintf("(e^β − 1)(e^βr − 1) = %d", q)
+		if r == 1 {
+			line = fmt.Sprintf("ln(1+√%d)", q)
+		}
+	case spec.ModelClock:
+		b, err = statmech.ClockCriticalBeta(q, r)
+		line = fmt.Sprintf("%d-state clock (Ising and Potts lines)", q)
+	case spec.ModelAshkinTeller:
+		if r != 1 {
+			return 0, "", fmt.Errorf("%w: the anisotropic Ashkin–Teller model (coupling ratio %v) has no known critical line", statmech.ErrNoClosedForm, r)
+		}
+		b, err = statmech.AshkinTellerCriticalBeta(spec.FourSpin(ts))
+		line = "self-dual line sinh 2β = e^(−2βU)"
+	default:
+		return 0, "", fmt.Errorf("%w: model %s", statmech.ErrNoClosedForm, kind)
+	}
+	return b, line, err
+}
