@@ -26,6 +26,23 @@ func IsingCriticalBeta(ratio float64) (float64, error) {
 	}), nil
 }
 
+// IsingAnisotropyFactor returns the anisotropy factor ζ of the critical anisotropic Ising
+// model with coupling ratio r: ζ = sinh 2β_c = 1/sinh 2β_c r on the critical line
+// (IsingCriticalBeta). The continuum limit is isotropic once lengths between rows are
+// multiplied by ζ: the transfer matrix's gaps are 2πζx/L (Kaufman's γ_k ≈ ζπk/L at small
+// k), so that the finite-size amplitudes of ln λ/L and of σ_L carry it, πζc/(6L²) and
+// σ_L → 2πζx. ζ = 1 for r = 1. r must be finite and > 0 (ErrCoupling).
+func IsingAnisotropyFactor(ratio float64) (float64, error) {
+	b, err := IsingCriticalBeta(ratio)
+	if err != nil {
+		return 0, err
+	}
+	if ratio == 1 {
+		return 1, nil
+	}
+	return math.Sinh(2 * b), nil
+}
+
 // PottsCriticalBeta returns β_c of the q-state Potts model (Potts) with coupling ratio r:
 // the root of (e^β − 1)(e^{βr} − 1) = q. For r = 1 it is PottsBetaC(q) = ln(1+√q). The
 // transition is continuous for q ≤ 4 and first order beyond; the self-dual point is the

@@ -44,6 +44,34 @@ func TestCriticalLines(t *testing.T) {
 			t.Errorf("clock r=%v: β_c = %v, %v, %v; want Ising %v, Potts3·2/3 %v, 2·Ising %v", r, c2, c3, c4, b, p3*2/3, 2*b)
 		}
 	}
+	// The anisotropy factor against Kaufman's spectrum: at the critical line the amplitude
+	// of ln λ/L is πζc/6 with c = 1/2, so that L²(ln λ/L − f_∞) → πζ/12; here from three
+	// large sizes, f_∞ and the L^−4 term eliminated, to 1e-6.
+	for _, r := range []float64{0.25, 0.5, 2, 4} {
+		zeta, err := IsingAnisotropyFactor(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := IsingCriticalBeta(r)
+		f := func(L int) float64 { v, _ := KaufmanAnisotropicLogLambda(b, b*r, L, Periodic); return v / float64(L) }
+		// a(L, L') = A + B(1/L² + 1/L'²) for f = f_∞ + A/L² + B/L⁴.
+		pair := func(l1, l2 int) (a, s float64) {
+			u1, u2 := 1/float64(l1*l1), 1/float64(l2*l2)
+			return (f(l1) - f(l2)) / (u1 - u2), u1 + u2
+		}
+		a1, s1 := pair(100, 200)
+		a2, s2 := pair(200, 400)
+		amp := a2 - (a1-a2)/(s1-s2)*s2
+		if got := amp * 12 / math.Pi; math.Abs(got-zeta) > 1e-6*zeta {
+			t.Errorf("r = %v: amplitude gives ζ = %.8f, IsingAnisotropyFactor %.8f", r, got, zeta)
+		}
+		if math.Abs(zeta*math.Sinh(2*b*r)-1) > 1e-14 {
+			t.Errorf("r = %v: ζ·sinh 2β_c r = %v, want 1", r, zeta*math.Sinh(2*b*r))
+		}
+	}
+	if z, _ := IsingAnisotropyFactor(1); z != 1 {
+		t.Errorf("IsingAnisotropyFactor(1) = %v, want 1", z)
+	}
 	if b, _ := IsingCriticalBeta(1); b != IsingBetaC {
 		t.Errorf("IsingCriticalBeta(1) = %v, want IsingBetaC", b)
 	}
