@@ -53,3 +53,23 @@ func CriticalBeta(ts *critsweepv1.TaskSpec) (float64, string, error) {
 	}
 	return b, line, err
 }
+
+// AnisotropyFactor returns the anisotropy factor ζ of the critical line of a task's model
+// at its coupling ratio r, where it is known: 1 for r = 1 (any model), and
+// statmech.IsingAnisotropyFactor(r) for the Ising model and the models made of Ising
+// models (Potts q = 2, clock q = 2 and 4, whose Ising couplings have the same ratio). The
+// finite-size amplitudes of ln λ/L and σ_L carry it (πζc/6L², σ_L → 2πζx), so that the
+// analysis divides c and x by it. ok is false where it is not known.
+func AnisotropyFactor(ts *critsweepv1.TaskSpec) (float64, bool) {
+	r := spec.CouplingRatio(ts)
+	if r == 1 {
+		return 1, true
+	}
+	q := spec.TaskQ(ts)
+	switch kind := ts.GetModel().GetKind(); {
+	case kind == spec.ModelIsing, kind == spec.ModelPotts && q == 2, kind == spec.ModelClock && (q == 2 || q == 4):
+		z, err := statmech.IsingAnisotropyFactor(r)
+		return z, err == nil
+	}
+	return 0, false
+}

@@ -566,6 +566,22 @@ func TestCriticalBeta(t *testing.T) {
 			t.Errorf("CriticalBeta(%v) = %v, want ErrNoClosedForm", ts, err)
 		}
 	}
+	zIsing, _ := statmech.IsingAnisotropyFactor(2)
+	for _, tt := range []struct {
+		ts   *critsweepv1.TaskSpec
+		want float64
+		ok   bool
+	}{
+		{at(&critsweepv1.ModelSpec{Kind: "ising", CouplingRatio: 2}, nil), zIsing, true},
+		{at(&critsweepv1.ModelSpec{Kind: "clock", Q: 4}, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = 2 }), zIsing, true},
+		{at(&critsweepv1.ModelSpec{Kind: "potts", Q: 3}, nil), 1, true},
+		{at(&critsweepv1.ModelSpec{Kind: "potts", Q: 3, CouplingRatio: 2}, nil), 0, false},
+		{at(&critsweepv1.ModelSpec{Kind: "ashkin-teller", CouplingRatio: 0.5}, nil), 0, false},
+	} {
+		if z, ok := AnisotropyFactor(tt.ts); z != tt.want || ok != tt.ok {
+			t.Errorf("AnisotropyFactor(%v) = %v, %v; want %v, %v", tt.ts, z, ok, tt.want, tt.ok)
+		}
+	}
 	if _, _, err := CriticalBeta(at(&critsweepv1.ModelSpec{Kind: "ising"}, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = -1 })); !errors.Is(err, ErrInvalid) {
 		t.Errorf("CriticalBeta(coupling ratio −1) = %v, want ErrInvalid", err)
 	}
