@@ -387,7 +387,15 @@ func TestAnalyzeErrors(t *testing.T) {
 		want   error
 	}{
 		{"duplicate", func() []Point { p := base(); return append(p, p[3]) }, nil, ErrDuplicate},
-		{"two taus", func() []Point { p := base(); p[0].Tau = 0.5; return p }, nil, ErrSeveralTaus},
+		{"two taus", func() []Point { p := base(); p[0].Tau = 0.5; return p }, nil, ErrSeveralSlices},
+		{"two coupling ratios", func() []Point {
+			p := base()
+			for i := range p {
+				p[i].Params = Params{{Name: "coupling_ratio", Value: 1}, {Name: "tau", Value: 1}}
+			}
+			p[3].Params = Params{{Name: "coupling_ratio", Value: 2}, {Name: "tau", Value: 1}}
+			return p
+		}, nil, ErrSeveralSlices},
 		{"bad boundary", func() []Point { p := base(); p[0].Boundary = "open"; return p }, nil, ErrInvalidPoint},
 		{"NaN value", func() []Point { p := base(); p[1].LnLambdaPerSite.Mean = math.NaN(); return p }, nil, ErrInvalidPoint},
 		{"negative stderr", func() []Point { p := base(); p[1].LnLambdaPerSite.StdErr = -1; return p }, nil, ErrInvalidPoint},
@@ -413,12 +421,21 @@ func TestAnalyzeErrors(t *testing.T) {
 	}
 }
 
-func TestByTau(t *testing.T) {
+func TestSlices(t *testing.T) {
 	pts := isingPoints(testBetas[:2], []int{6}, 0, nil)
 	pts[0].Tau, pts[2].Tau = 0.3, 0.3
-	groups := ByTau(pts)
+	groups := Slices(pts)
 	if len(groups) != 2 || groups[0][0].Tau != 0.3 || len(groups[0]) != 2 || len(groups[1]) != 2 {
-		t.Errorf("ByTau: %d groups %v, want τ 0.3 (2 points) then τ 1 (2 points)", len(groups), groups)
+		t.Errorf("Slices by τ: %d groups %v, want τ 0.3 (2 points) then τ 1 (2 points)", len(groups), groups)
+	}
+	// By a model's coupling, then τ: in increasing order of the parameters.
+	for i := range pts {
+		r := []float64{2, 0.5, 2, 0.5}[i]
+		pts[i].Params = Params{{Name: "coupling_ratio", Value: r}, {Name: "tau", Value: 1}}
+	}
+	groups = Slices(pts)
+	if len(groups) != 2 || groups[0][0].Params.String() != "J_y/J_x = 0.5, τ = 1" || groups[1][1].Params.String() != "J_y/J_x = 2, τ = 1" {
+		t.Errorf("Slices by coupling ratio: %v", groups)
 	}
 }
 

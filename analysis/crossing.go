@@ -40,9 +40,10 @@ func Cross(a, b Curve, o *Options) (Crossing, error) {
 		lo, hi = hi, lo
 	}
 	c := Crossing{Quantity: a.Quantity, Sizes: [2]int{lo.Size, hi.Size}, Size: float64(lo.Size+hi.Size) / 2}
-	sa, sb := curveSeries(a), curveSeries(b)
+	in := &inputs{}
+	sa, sb := curveSeries(a, in), curveSeries(b, in)
 	pr := newPair(sa, sb)
-	beta, why := pr.cross(sa, sb, nil, nil, opt)
+	beta, why := pr.cross(sa, sb, nil, opt)
 	if why != "" {
 		return Crossing{}, fmt.Errorf("%w: %s: %s", ErrNoCrossing, pairName(a.Quantity, a.Size, b.Size), why)
 	}
@@ -50,13 +51,14 @@ func Cross(a, b Curve, o *Options) (Crossing, error) {
 	return c, nil
 }
 
-func curveSeries(c Curve) *series {
-	s := &series{size: c.Size}
+// curveSeries is a curve as a series whose inputs are its points, added to in.
+func curveSeries(c Curve, in *inputs) *series {
+	s := &series{size: c.Size, inputs: in}
 	pts := slices.Clone(c.Points)
 	slices.SortStableFunc(pts, func(a, b CurvePoint) int { return cmp.Compare(a.Beta, b.Beta) })
 	for _, p := range pts {
 		s.beta = append(s.beta, p.Beta)
-		s.parts = append(s.parts, []part{{1, p.Mean, p.StdErr}})
+		s.parts = append(s.parts, []part{{1, s.inputs.add(Estimate{p.Mean, p.StdErr})}})
 	}
 	return s
 }
@@ -113,23 +115,20 @@ func newPair(a, b *series) *pair {
 	return pr
 }
 
-// cross finds the crossing of a and b at the pair's β. va and vb, when not nil, replace
-// the series' central values (a bootstrap replica); the weights stay the central ones.
+// cross finds the crossing of a and b at the pair's β. vals, when not nil, replaces the
+// central values of the inputs (a bootstrap replica); the weights stay the central ones.
 // When the curves do not cross it returns why, else an empty string.
-func (pr *pair) cross(a, b *series, va, vb []float64, opt options) (float64, string) {
+func (pr *pair) cross(a, b *series, vals []float64, opt options) (float64, string) {
 	n := len(pr.x)
 	if n < 2 {
 		return 0, fmt.Sprintf("the curves share %d β, need 2", n)
 	}
+	if vals == nil {
+		vals = a.inputs.mean
+	}
 	d := make([]float64, n)
 	for k := range d {
-		x, y := 0.0, 0.0
-		if va != nil {
-			x, y = va[pr.ia[k]], vb[pr.ib[k]]
-		} else {
-			x, y = a.value(pr.ia[k]), b.value(pr.ib[k])
-		}
-		d[k] = x - y
+		d[k] = a.valueWith(pr.ia[k], vals) - b.valueWith(pr.ib[k], vals)
 	}
 	return localRoot(pr.x, d, pr.w, opt.window, opt.degree)
 }
@@ -202,6 +201,16 @@ func (p poly) at(x float64) float64 {
 		v = v*t + p.coef[k]
 	}
 	return v
+}
+
+// slope returns the derivative of p at x.
+func (p poly) slope(x float64) float64 {
+	t := (x - p.c) / p.h
+	v := 0.0
+	for k := len(p.coef) - 1; k >= 1; k-- {
+		v = v*t + float64(k)*p.coef[k]
+	}
+	return v / p.h
 }
 
 // fitPoly fits a polynomial of degree deg to (x, y) by weighted least squares (w nil:

@@ -49,10 +49,10 @@ type CurvePoint struct {
 }
 
 // SigmaCurves returns σ_L(β) for every size that has a periodic and a twisted point at
-// the same β (matched to 1e-9) and τ, in increasing size: σ_L = L²·(lnλp/L − lnλt/L), with
+// the same β (matched to 1e-9), in increasing size: σ_L = L²·(lnλp/L − lnλt/L), with
 // standard error L²·√(sp² + st²) from the two per-site standard errors. Sizes with
-// fewer than two matched β are left out. The points must share one τ (see ByTau): else
-// the error wraps ErrSeveralTaus.
+// fewer than two matched β are left out. The points must be one slice (see Slices): else
+// the error wraps ErrSeveralSlices.
 func SigmaCurves(points []Point) ([]Curve, error) {
 	d, err := newDataset(points)
 	if err != nil {
@@ -61,22 +61,44 @@ func SigmaCurves(points []Point) ([]Curve, error) {
 	return d.curves(d.sigma, Sigma, ""), nil
 }
 
-// part is one resampled input of a series value: value = Σ coef·(mean + stderr·z).
-type part struct{ coef, mean, stderr float64 }
-
-// series is a curve together with how its values derive from independent input
-// estimates, so that the bootstrap can resample the inputs.
-type series struct {
-	size  int
-	beta  []float64
-	parts [][]part
-	exact []*float64
+// inputs are the independent estimates a slice's series are made of: each point's ln λ/L
+// and observables. A bootstrap replica redraws each of them once, so that a σ_L curve and
+// the ln λ/L curve of the same points move together.
+type inputs struct {
+	mean, sd []float64
 }
 
-func (s *series) value(i int) float64 {
+// add appends an estimate and returns its index.
+func (in *inputs) add(e Estimate) int {
+	in.mean = append(in.mean, e.Mean)
+	in.sd = append(in.sd, e.StdErr)
+	return len(in.mean) - 1
+}
+
+// part is one term of a series value: coef times input in.
+type part struct {
+	coef float64
+	in   int
+}
+
+// series is a curve together with how its values derive from the inputs, so that the
+// bootstrap can resample them.
+type series struct {
+	size   int
+	beta   []float64
+	parts  [][]part
+	exact  []*float64
+	inputs *inputs
+}
+
+// value is the central value of point i.
+func (s *series) value(i int) float64 { return s.valueWith(i, s.inputs.mean) }
+
+// valueWith is the value of point i with the inputs vals (a bootstrap replica's).
+func (s *series) valueWith(i int, vals []float64) float64 {
 	v := 0.0
 	for _, p := range s.parts[i] {
-		v += p.coef * p.mean
+		v += p.coef * vals[p.in]
 	}
 	return v
 }
@@ -84,14 +106,17 @@ func (s *series) value(i int) float64 {
 func (s *series) stderr(i int) float64 {
 	v := 0.0
 	for _, p := range s.parts[i] {
-		v += p.coef * p.coef * p.stderr * p.stderr
+		sd := s.inputs.sd[p.in]
+		v += p.coef * p.coef * sd * sd
 	}
 	return math.Sqrt(v)
 }
 
-// dataset is the points of one τ, arranged into series.
+// dataset is the points of one slice, arranged into series over shared inputs.
 type dataset struct {
+	params        Params
 	tau           float64
+	inputs        *inputs
 	sigma         []*series // by size
 	binder, xi    []*series // periodic, by size; from source
 	source        string    // SourceBulk, SourceEnd or "" when no observables
@@ -100,9 +125,10 @@ type dataset struct {
 }
 
 type pointKey struct {
-	beta, tau int64
-	size      int
-	boundary  string
+	beta     int64
+	params   string
+	size     int
+	boundary string
 }
 
 func newDataset(points []Point) (*dataset, error) {
@@ -111,23 +137,23 @@ func newDataset(points []Point) (*dataset, error) {
 		if err := p.validate(); err != nil {
 			return nil, err
 		}
-		k := pointKey{key(p.Beta), key(p.Tau), p.Size, p.Boundary}
+		k := pointKey{key(p.Beta), p.params().key(), p.Size, p.Boundary}
 		if seen[k] {
-			return nil, errorf(ErrDuplicate, "β %g, L %d, τ %g, %s", p.Beta, p.Size, p.Tau, p.Boundary)
+			return nil, errorf(ErrDuplicate, "β %g, L %d, %s, %s", p.Beta, p.Size, p.params(), p.Boundary)
 		}
 		seen[k] = true
 	}
 	sorted := slices.Clone(points)
 	slices.SortStableFunc(sorted, func(a, b Point) int {
-		return cmp.Or(cmp.Compare(a.Size, b.Size), cmp.Compare(a.Tau, b.Tau), cmp.Compare(a.Beta, b.Beta))
+		return cmp.Or(cmp.Compare(a.Size, b.Size), cmp.Compare(a.Beta, b.Beta))
 	})
-	d := &dataset{}
+	d := &dataset{inputs: &inputs{}}
 	if len(sorted) > 0 {
-		d.tau = sorted[0].Tau
+		d.params, d.tau = sorted[0].params(), sorted[0].Tau
 	}
 	for _, p := range sorted {
-		if key(p.Tau) != key(d.tau) {
-			return nil, errorf(ErrSeveralTaus, "τ %g and %g", d.tau, p.Tau)
+		if p.params().key() != d.params.key() {
+			return nil, errorf(ErrSeveralSlices, "%s and %s", d.params, p.params())
 		}
 	}
 	d.source = observableSource(sorted)
@@ -143,13 +169,15 @@ func newDataset(points []Point) (*dataset, error) {
 				tw = append(tw, p)
 			}
 		}
-		if s := lnSeries(L, per); s != nil {
+		// One input per ln λ estimate, shared by its ln λ/L and σ_L series.
+		inP, inT := d.lnInputs(per), d.lnInputs(tw)
+		if s := d.lnSeries(L, per, inP); s != nil {
 			d.lnp = append(d.lnp, s)
 		}
-		if s := lnSeries(L, tw); s != nil {
+		if s := d.lnSeries(L, tw, inT); s != nil {
 			d.lnt = append(d.lnt, s)
 		}
-		if s := sigmaSeries(L, per, tw); s != nil {
+		if s := d.sigmaSeries(L, per, tw, inP, inT); s != nil {
 			d.sigma = append(d.sigma, s)
 		} else if len(per) > 0 && len(tw) > 0 {
 			d.sigmaTooShort = append(d.sigmaTooShort, L)
@@ -158,7 +186,7 @@ func newDataset(points []Point) (*dataset, error) {
 			continue
 		}
 		bulk := d.source == SourceBulk
-		if s := obsSeries(L, per, func(p Point) (*Estimate, float64) {
+		if s := d.obsSeries(L, per, func(p Point) (*Estimate, float64) {
 			if bulk {
 				return p.BulkBinder, exactOf(p, func(e *Exact) float64 { return e.BulkBinder })
 			}
@@ -166,7 +194,7 @@ func newDataset(points []Point) (*dataset, error) {
 		}); s != nil {
 			d.binder = append(d.binder, s)
 		}
-		if s := obsSeries(L, per, func(p Point) (*Estimate, float64) {
+		if s := d.obsSeries(L, per, func(p Point) (*Estimate, float64) {
 			if bulk {
 				return p.BulkXiOverL, exactOf(p, func(e *Exact) float64 { return e.BulkXiOverL })
 			}
@@ -229,36 +257,43 @@ func exactPtr(x float64) *float64 {
 	return &x
 }
 
-func lnSeries(L int, pts []Point) *series {
+// lnInputs adds the ln λ/L estimate of each point and returns their indices.
+func (d *dataset) lnInputs(pts []Point) []int {
+	idx := make([]int, len(pts))
+	for i, p := range pts {
+		idx[i] = d.inputs.add(p.LnLambdaPerSite)
+	}
+	return idx
+}
+
+func (d *dataset) lnSeries(L int, pts []Point, in []int) *series {
 	if len(pts) == 0 {
 		return nil
 	}
-	s := &series{size: L}
-	for _, p := range pts {
+	s := &series{size: L, inputs: d.inputs}
+	for i, p := range pts {
 		s.beta = append(s.beta, p.Beta)
-		s.parts = append(s.parts, []part{{1, p.LnLambdaPerSite.Mean, p.LnLambdaPerSite.StdErr}})
+		s.parts = append(s.parts, []part{{1, in[i]}})
 		s.exact = append(s.exact, exactPtr(exactOf(p, func(e *Exact) float64 { return e.LnLambdaPerSite })))
 	}
 	return s
 }
 
-func sigmaSeries(L int, per, tw []Point) *series {
-	byBeta := make(map[int64]Point, len(tw))
-	for _, p := range tw {
-		byBeta[key(p.Beta)] = p
+func (d *dataset) sigmaSeries(L int, per, tw []Point, inP, inT []int) *series {
+	byBeta := make(map[int64]int, len(tw))
+	for i, p := range tw {
+		byBeta[key(p.Beta)] = i
 	}
-	s := &series{size: L}
+	s := &series{size: L, inputs: d.inputs}
 	l2 := float64(L * L)
-	for _, p := range per {
-		t, ok := byBeta[key(p.Beta)]
+	for i, p := range per {
+		j, ok := byBeta[key(p.Beta)]
 		if !ok {
 			continue
 		}
+		t := tw[j]
 		s.beta = append(s.beta, p.Beta)
-		s.parts = append(s.parts, []part{
-			{l2, p.LnLambdaPerSite.Mean, p.LnLambdaPerSite.StdErr},
-			{-l2, t.LnLambdaPerSite.Mean, t.LnLambdaPerSite.StdErr},
-		})
+		s.parts = append(s.parts, []part{{l2, inP[i]}, {-l2, inT[j]}})
 		var ex *float64
 		if p.Exact != nil && t.Exact != nil {
 			ex = exactPtr(l2 * (p.Exact.LnLambdaPerSite - t.Exact.LnLambdaPerSite))
@@ -271,15 +306,15 @@ func sigmaSeries(L int, per, tw []Point) *series {
 	return s
 }
 
-func obsSeries(L int, per []Point, get func(Point) (*Estimate, float64)) *series {
-	s := &series{size: L}
+func (d *dataset) obsSeries(L int, per []Point, get func(Point) (*Estimate, float64)) *series {
+	s := &series{size: L, inputs: d.inputs}
 	for _, p := range per {
 		e, ex := get(p)
 		if e == nil || !e.usable() {
 			continue
 		}
 		s.beta = append(s.beta, p.Beta)
-		s.parts = append(s.parts, []part{{1, e.Mean, e.StdErr}})
+		s.parts = append(s.parts, []part{{1, d.inputs.add(*e)}})
 		s.exact = append(s.exact, exactPtr(ex))
 	}
 	if len(s.beta) < 2 {

@@ -1,21 +1,28 @@
-// Package analysis turns stored sweep results into a critical point: it builds the
+// Package analysis turns stored sweep results into critical points: it builds the
 // scaled interface free energy σ_L(β) = L·(ln λ_periodic − ln λ_twisted) of every size,
 // finds where the curves of consecutive sizes cross, extrapolates the crossings in L to
-// β_c with bootstrap error bars, and draws and tabulates the results. It is pure: it
-// reads result messages (package critsweepv1) and writes plots (gonum.org/v1/plot) and
-// JSON-ready values; of the project it imports only the messages and package spec (for
-// the names of the seams).
+// β_c with bootstrap error bars and systematic errors, estimates the universal numbers
+// ν, c and x, and draws and tabulates the results — per slice of a sweep (the points
+// that share every parameter but β, L and the seam: τ and the model's second couplings),
+// and across the slices as a phase boundary β_c(parameter). It is pure: it reads result
+// messages (package critsweepv1) and writes plots (gonum.org/v1/plot) and JSON-ready
+// values; of the project it imports only the messages and package spec (for the names of
+// the seams and the parameters).
 //
-// The main types are Point (one grid point's result: β, L, τ, boundary and estimates),
-// Curve (a quantity against β at one size), Crossing, Fit (β_c(L) = β_c + a·L^−ω) and
-// Analysis (all of it for one τ). The main functions are PointsFromResults, Analyze and
-// WritePlots; Cross and Extrapolate are the steps of Analyze, usable alone.
+// The main types are Point (one grid point's result: β, L, its slice's Params, boundary
+// and estimates), Curve (a quantity against β at one size), Crossing, Fit
+// (β_c(L) = β_c + a·L^−ω), Analysis (all of it for one slice), Sweep (every slice) and
+// PhaseBoundary. The main functions are PointsFromResults, AnalyzeSweep (Slices, then
+// Analyze per slice) and WriteSweepPlots; Cross and Extrapolate are the steps of
+// Analyze, usable alone.
 //
 // # Worked example
 //
 // ExampleAnalyze (in example_test.go) analyses a sweep over β ∈ {0.40, 0.405, …, 0.48}
-// and L ∈ {6, 8, 10, 12} with both seams: PointsFromResults, ByTau, Analyze, and the
-// crossings and β_c it finds.
+// and L ∈ {6, 8, 10, 12} with both seams: PointsFromResults, Analyze, and the crossings
+// and β_c it finds. The tests of acceptance_test.go analyse exact inputs of the Ising,
+// anisotropic Ising, Potts and Ashkin–Teller models and log the precision each L range
+// reaches.
 //
 // With Kaufman's exact ln λ of the Ising model as input (see ExampleAnalyze), the exact
 // σ_L crossings lie at β_c + 1.1183e-3 (6,8), + 4.859e-4 (8,10) and + 2.571e-4 (10,12),
@@ -46,9 +53,23 @@
 //
 // Binder cumulant and ξ/L crossings are found the same way from the periodic points,
 // from the bulk observables (P ∝ Th·p²) when every periodic point has them and from the
-// end ones (p) otherwise; Analysis.ObservableSource says which. They are reported, not
-// extrapolated: the row observables of p converge far more slowly than σ_L (docs/design.md,
-// "The physics").
+// end ones (p) otherwise; Analysis.ObservableSource says which. They are reported beside
+// σ_L's as second estimators of β_c, not extrapolated: the row observables of p converge
+// far more slowly than σ_L (docs/design.md, "The physics").
+//
+// Universal numbers: ν from the slopes dσ_L/dβ ∝ L^{1/ν} at the crossings, the central
+// charge from ln λ/L = f_∞ + πc/(6L²) + d·L^−4 on the periodic seam at β_c, and the twist
+// scaling dimension from σ_L(β_c) → 2πx, each extrapolated in L from effective values
+// per size (see universal.go). On an anisotropic lattice the last two carry the anisotropy
+// factor ζ of the critical line (Options.Anisotropy).
+//
+// Systematic errors: each estimate is recomputed with the admissible alternatives of its
+// extrapolation — ω ± 1 and the smallest pair dropped for β_c; other correction exponents,
+// the smallest size dropped and β_c moved by its systematic error for ν, c and x — and the
+// largest change is its systematic error, reported beside the statistical one and
+// combined with it in the total error. Where no alternative exists (a single crossing,
+// two sizes for c) the systematic error is not estimated, and the Analysis says so in
+// Notes and with a null in JSON.
 //
 // # Caveats
 //
@@ -57,10 +78,14 @@
 //   - Crossings of neighbouring pairs share a size and so are correlated; the bootstrap
 //     accounts for that in β_c's error, the fit's reduced χ² does not.
 //   - A crossing that falls outside the β range of the grid is not found: the pair is
-//     listed in Analysis.Skipped; when no σ_L pair crosses, Analyze fails with
-//     ErrNoCrossing.
-//   - The error bars are statistical. The bias of the extrapolation ansatz (the
-//     −5.9e-5 above) is not in them, and exceeds them once inputs are precise enough.
+//     listed in Analysis.Skipped; when no σ_L pair crosses, Analyze returns
+//     ErrNoCrossing with a partial Analysis (Status StatusNoCrossing, its curves), and
+//     AnalyzeSweep keeps it beside the other slices.
+//   - The systematic errors cover the extrapolation's ansatz only as far as its
+//     alternatives reach. On exact inputs they cover β_c in every slice tested with more
+//     than one crossing, but not slow drifts of ν: the anisotropic Ising model at
+//     L = 8–16 gives ν = 1.009 ± 0.001, and the 4-state Potts model, whose corrections are
+//     logarithmic, ν = 0.750 ± 0.008 at L = 4–7 (2/3 exact).
 //   - Bootstrap replicas in which a σ_L pair fails to cross (noise comparable to the
 //     curves' separation across the whole grid) are left out of β_c's error and counted
 //     in Analysis.FailedReplicas; many of them mean the error bar is too small.

@@ -20,9 +20,10 @@ var (
 	ErrOptions = errors.New("analysis: invalid options")
 	// ErrDuplicate is returned when two points share β, L, τ and boundary.
 	ErrDuplicate = errors.New("analysis: duplicate point")
-	// ErrSeveralTaus is returned by Analyze when the points hold more than one τ; split
-	// them with ByTau first.
-	ErrSeveralTaus = errors.New("analysis: points hold more than one τ")
+	// ErrSeveralSlices is returned by Analyze when the points hold more than one slice
+	// (more than one value of τ or of a model's second coupling); split them with Slices
+	// first, or analyse them all with AnalyzeSweep.
+	ErrSeveralSlices = errors.New("analysis: points hold more than one slice")
 	// ErrTooFewSizes is returned when fewer than two sizes have a curve of the quantity
 	// that locates β_c (for σ_L: both a periodic and a twisted point at two or more
 	// common β).

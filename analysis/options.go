@@ -48,6 +48,18 @@ type Options struct {
 	// Degree is the degree of the local polynomial, 1 to 5; zero means DefaultDegree.
 	// It is lowered where the window holds too few points.
 	Degree int
+	// ExactBetaC, if not nil, returns the exact critical point of a slice and the line it
+	// lies on, where one is known: the analyses report it beside their estimate
+	// (Analysis.ExactBetaC) and the phase diagram draws it. It is never used in an
+	// estimate.
+	ExactBetaC func(Params) (betaC float64, line string, ok bool)
+	// Anisotropy, if not nil, returns the anisotropy factor ζ of a slice's critical line
+	// where it is known (1 for isotropic couplings). On an anisotropic lattice the
+	// continuum is isotropic once lengths between rows are multiplied by ζ, and the
+	// finite-size amplitudes carry it: ln λ/L = f_∞ + πζc/(6L²), σ_L → 2πζx. The analysis
+	// divides c and x by it; a slice with coupling_ratio ≠ 1 and no known ζ reports ζc and
+	// ζx, and says so.
+	Anisotropy func(Params) (zeta float64, ok bool)
 }
 
 // options is Options with the defaults filled in.
@@ -57,6 +69,8 @@ type options struct {
 	seed     uint64
 	window   int
 	degree   int
+	exact    func(Params) (float64, string, bool)
+	aniso    func(Params) (float64, bool)
 }
 
 func (o *Options) resolve() (options, error) {
@@ -72,7 +86,7 @@ func (o *Options) resolve() (options, error) {
 	case o.Degree < 0 || o.Degree > 5:
 		return r, errorf(ErrOptions, "Degree must be in [0, 5], got %d", o.Degree)
 	}
-	r.omega, r.seed = o.Omega, o.Seed
+	r.omega, r.seed, r.exact, r.aniso = o.Omega, o.Seed, o.ExactBetaC, o.Anisotropy
 	if o.Replicas != 0 {
 		r.replicas = max(o.Replicas, 0)
 	}

@@ -105,7 +105,11 @@ func Figures(a *Analysis) ([]Figure, error) {
 		draw func() (*plot.Plot, error)
 	}{
 		{FigureSigma, func() (*plot.Plot, error) {
-			return curvePlot(a, Sigma, "", "Interface free energy σ_L = L·(ln λ_periodic − ln λ_twisted)", "σ_L", true)
+			title := "Interface free energy σ_L = L·(ln λ_periodic − ln λ_twisted)"
+			if !a.OK() {
+				title += " — no β_c: " + a.Status
+			}
+			return curvePlot(a, Sigma, "", title, "σ_L", true)
 		}},
 		{FigureBinder, func() (*plot.Plot, error) {
 			return curvePlot(a, Binder, Periodic, "Binder cumulant"+bulk, "U_L", false)
@@ -300,7 +304,7 @@ func curvePlot(a *Analysis, q Quantity, boundary, title, ylabel string, markBeta
 			p.Title.Text = "Free energy per site, periodic seam"
 		}
 	}
-	if markBetaC {
+	if markBetaC && a.OK() {
 		if err := addBetaC(p, a); err != nil {
 			return nil, err
 		}
@@ -317,13 +321,13 @@ func columns(c Curve) (xs, ys, es []float64) {
 	return xs, ys, es
 }
 
-// addBetaC draws β_c as a dashed vertical line, with its error as a shaded band.
+// addBetaC draws β_c as a dashed vertical line, with its total error as a shaded band.
 func addBetaC(p *plot.Plot, a *Analysis) error {
 	ymin, ymax := p.Y.Min, p.Y.Max
-	if a.BetaCStderr > 0 {
+	if a.BetaCError > 0 {
 		band, err := plotter.NewPolygon(plotter.XYs{
-			{X: a.BetaC - a.BetaCStderr, Y: ymin}, {X: a.BetaC + a.BetaCStderr, Y: ymin},
-			{X: a.BetaC + a.BetaCStderr, Y: ymax}, {X: a.BetaC - a.BetaCStderr, Y: ymax},
+			{X: a.BetaC - a.BetaCError, Y: ymin}, {X: a.BetaC + a.BetaCError, Y: ymin},
+			{X: a.BetaC + a.BetaCError, Y: ymax}, {X: a.BetaC - a.BetaCError, Y: ymax},
 		})
 		if err != nil {
 			return err
@@ -338,7 +342,7 @@ func addBetaC(p *plot.Plot, a *Analysis) error {
 	}
 	l.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}}
 	p.Add(l)
-	p.Legend.Add("β_c = "+formatEstimate(a.BetaC, a.BetaCStderr), l)
+	p.Legend.Add("β_c = "+formatEstimate(a.BetaC, a.BetaCError), l)
 	return nil
 }
 
@@ -457,9 +461,36 @@ func extrapolationPlot(a *Analysis) (*plot.Plot, error) {
 		}
 		p.Legend.Add(label, fit)
 	}
-	if err := addSeries(p, "β_c = "+formatEstimate(a.BetaC, a.BetaCStderr), 2, draw.BoxGlyph{},
-		[]float64{0}, []float64{a.BetaC}, []float64{a.BetaCStderr}, false); err != nil {
+	// The Binder and ξ/L crossings, second estimators of β_c, beside σ_L's (not fitted).
+	for i, cs := range [][]Crossing{a.BinderCrossings, a.XiOverLCrossings} {
+		if len(cs) == 0 {
+			continue
+		}
+		var bx, by, be []float64
+		for _, c := range cs {
+			bx, by, be = append(bx, math.Pow(c.Size, -omega)), append(by, c.Beta), append(be, c.Stderr)
+		}
+		label := []string{"Binder crossings (not fitted)", "ξ/L crossings (not fitted)"}[i]
+		glyph := []draw.GlyphDrawer{draw.TriangleGlyph{}, draw.PyramidGlyph{}}[i]
+		if err := addSeries(p, label, 3+i, glyph, bx, by, be, false); err != nil {
+			return nil, err
+		}
+		xs = append(xs, bx...)
+	}
+	label := "β_c = " + formatEstimate(a.BetaC, a.BetaCError)
+	if a.BetaCSystematic != nil {
+		label += fmt.Sprintf(" (stat %.1g, sys %.1g)", a.BetaCStderr, *a.BetaCSystematic)
+	} else {
+		label += " (statistical only: shift not estimated)"
+	}
+	if err := addSeries(p, label, 2, draw.BoxGlyph{}, []float64{0}, []float64{a.BetaC}, []float64{a.BetaCError}, false); err != nil {
 		return nil, err
+	}
+	if a.ExactBetaC != nil {
+		ex := plotter.NewFunction(func(float64) float64 { return *a.ExactBetaC })
+		ex.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}
+		p.Add(ex)
+		p.Legend.Add(fmt.Sprintf("exact β_c = %.6f", *a.ExactBetaC), ex)
 	}
 	// Room on the left for β_c and on the right for the pair labels.
 	p.X.Min = -0.04 * slices.Max(xs)

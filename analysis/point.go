@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -31,6 +30,9 @@ type Point struct {
 	Size     int     `json:"size"`
 	Tau      float64 `json:"tau"`
 	Boundary string  `json:"boundary"` // Periodic or Twisted
+	// Params are the point's slice: τ and its model's second couplings
+	// (spec.SliceParams). Nil means τ alone, {tau: Tau}.
+	Params Params `json:"params,omitempty"`
 
 	// LnLambdaPerSite is the estimate of ln λ / L.
 	LnLambdaPerSite Estimate `json:"ln_lambda_per_site"`
@@ -79,15 +81,16 @@ func taskName(i int, tr *critsweepv1.TaskResult) string {
 }
 
 func pointFromResult(tr *critsweepv1.TaskResult) (Point, error) {
-	spec, res := tr.GetSpec(), tr.GetResult()
-	if spec == nil || res == nil || res.GetLnLambdaPerSite() == nil {
+	ts, res := tr.GetSpec(), tr.GetResult()
+	if ts == nil || res == nil || res.GetLnLambdaPerSite() == nil {
 		return Point{}, fmt.Errorf("%w: missing spec, result or ln λ estimate", ErrInvalidPoint)
 	}
 	p := Point{
-		Beta:            spec.GetBeta(),
-		Size:            int(spec.GetSize()),
-		Tau:             spec.GetTau(),
-		Boundary:        spec.GetBoundary(),
+		Beta:            ts.GetBeta(),
+		Size:            int(ts.GetSize()),
+		Tau:             ts.GetTau(),
+		Boundary:        ts.GetBoundary(),
+		Params:          Params(spec.SliceParams(ts)),
 		LnLambdaPerSite: estimate(res.GetLnLambdaPerSite()),
 		Binder:          optEstimate(res.GetBinder()),
 		XiOverL:         optEstimate(res.GetXiOverL()),
@@ -152,18 +155,29 @@ func (e Estimate) usable() bool {
 		e.StdErr >= 0 && !math.IsInf(e.StdErr, 0)
 }
 
-// ByTau splits points by τ, in increasing τ, keeping each group's points in input order.
-func ByTau(points []Point) [][]Point {
-	groups := map[int64][]Point{}
-	var keys []int64
+// params returns the point's slice parameters: Params, or {tau: Tau} when nil.
+func (p Point) params() Params {
+	if p.Params == nil {
+		return Params{{Name: spec.ParamTau, Value: p.Tau}}
+	}
+	return p.Params
+}
+
+// Slices splits points into the slices of a sweep: the groups that share every
+// parameter but β, L and the seam (Point.Params: τ and the model's second couplings). The
+// slices are in increasing order of their parameters; each keeps its points in input
+// order.
+func Slices(points []Point) [][]Point {
+	groups := map[string][]Point{}
+	var keys []string
 	for _, p := range points {
-		k := key(p.Tau)
+		k := p.params().key()
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}
 		groups[k] = append(groups[k], p)
 	}
-	slices.SortFunc(keys, func(a, b int64) int { return cmp.Compare(groups[a][0].Tau, groups[b][0].Tau) })
+	slices.SortFunc(keys, func(a, b string) int { return compareParams(groups[a][0].params(), groups[b][0].params()) })
 	out := make([][]Point, len(keys))
 	for i, k := range keys {
 		out[i] = groups[k]

@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/critsweep/critsweep/analysis"
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
 	"github.com/critsweep/critsweep/spec"
@@ -252,21 +254,34 @@ func (f *runFlags) train(ctx, coordCtx context.Context, coord *coordinator.Coord
 }
 
 // liveEstimate is the progress bar's description: β_c from the results so far, once the
-// σ_L curves cross.
+// σ_L curves cross (for several slices, how many have one).
 func (f *runFlags) liveEstimate(ctx context.Context, coord *coordinator.Coordinator, sweepID string) string {
 	results, err := coordinator.AllResults(ctx, coord, sweepID)
-	if err != nil {
+	if err != nil || len(results) == 0 {
 		return ""
 	}
-	analyses, err := analyzeResults(results)
-	if err != nil || len(analyses) != 1 {
+	sw, err := analyzeResults(results)
+	if err != nil {
 		return "training"
 	}
-	return fmt.Sprintf("β_c ≈ %.4f ± %.4f", analyses[0].BetaC, analyses[0].BetaCStderr)
+	ok := 0
+	for _, a := range sw.Slices {
+		if a.OK() {
+			ok++
+		}
+	}
+	switch {
+	case len(sw.Slices) == 1 && ok == 1:
+		return fmt.Sprintf("β_c ≈ %.4f ± %.4f", sw.Slices[0].BetaC, sw.Slices[0].BetaCError)
+	case len(sw.Slices) > 1:
+		return fmt.Sprintf("β_c in %d of %d slices", ok, len(sw.Slices))
+	}
+	return "training"
 }
 
-// report analyses the finished sweep: the table (or --json) on stdout, the results CSV and
-// the plots in --out.
+// report analyses the finished sweep: the table (or --json) on stdout, with the phase
+// boundary of a sweep of several slices; the results CSV, the phase boundary CSV and the
+// plots (a folder per slice, the phase diagram) in --out.
 func (f *runFlags) report(cmd *cobra.Command, ctx context.Context, coord *coordinator.Coordinator, sweepID string) error {
 	results, err := coordinator.AllResults(ctx, coord, sweepID)
 	if err != nil {
@@ -283,19 +298,27 @@ func (f *runFlags) report(cmd *cobra.Command, ctx context.Context, coord *coordi
 	if err := writeFileAtomic(csvPath, func(w io.Writer) error { return writeResultsCSV(w, records) }); err != nil {
 		return err
 	}
-	analyses, err := analyzeResults(results)
+	sw, err := analyzeResults(results)
 	if err != nil {
 		return fmt.Errorf("analysing sweep %s: %w (the results are in %s)", sweepID, err, csvPath)
 	}
-	plots, err := writePlots(f.out, analyses)
+	boundaryPath, err := writeBoundaryCSV(f.out, sw)
+	if err != nil {
+		return err
+	}
+	plots, err := analysis.WriteSweepPlots(f.out, sw)
 	if err != nil {
 		return err
 	}
 	if f.json {
-		return writeAnalysisJSON(cmd.OutOrStdout(), sweepID, analyses, append([]string{csvPath}, plots...))
+		return writeAnalysisJSON(cmd.OutOrStdout(), sweepID, sw, append([]string{csvPath, boundaryPath}, plots...))
 	}
-	writeAnalysisTable(cmd.OutOrStdout(), analyses, results)
-	fmt.Fprintf(cmd.OutOrStdout(), "\nresults: %s\nplots:   %s (%d files)\n", csvPath, f.out, len(plots))
+	out := cmd.OutOrStdout()
+	writeAnalysisTable(out, sw)
+	fmt.Fprintf(out, "\nresults:        %s\nphase boundary: %s\nplots:          %s (%d files)\n", csvPath, boundaryPath, f.out, len(plots))
+	if diagram := filepath.Join(f.out, analysis.FigurePhaseDiagram+".png"); slices.Contains(plots, diagram) {
+		fmt.Fprintf(out, "phase diagram:  %s\n", diagram)
+	}
 	return nil
 }
 
