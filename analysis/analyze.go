@@ -464,10 +464,12 @@ func (a *Analysis) universal(d *dataset, sigma *crossGroup, reps [][]float64, re
 
 	// x: σ_L(β_c)/2π = x + b·L^−2; alternatives L^−1, L^−3, the smallest size dropped,
 	// β_c ± its systematic error.
+	// Two sizes meet at their single crossing, β_c: their σ_L(β_c) agree by construction
+	// and say nothing of the drift.
 	xx.main = model{exps: []float64{0, 2}, scale: 1, what: fmt.Sprintf("σ_L(β_c)/2π of %d sizes extrapolated as x + b·L^−2", len(xx.sizes))}
-	if len(xx.sizes) == 1 {
+	if len(xx.sizes) <= 2 {
 		xx.main = model{exps: []float64{0}, scale: 1}
-	} else if len(xx.sizes) >= 2 {
+	} else {
 		xx.alts = []alternative{
 			{what: "x + b·L^−1", m: model{exps: []float64{0, 1}, scale: 1}},
 			{what: "x + b·L^−3", m: model{exps: []float64{0, 3}, scale: 1}},
@@ -479,7 +481,7 @@ func (a *Analysis) universal(d *dataset, sigma *crossGroup, reps [][]float64, re
 	}
 	res, ok = xx.evaluate()
 	set(res, ok, &a.TwistDimension, &a.TwistDimensionStderr, &a.TwistDimensionSystematic, &a.TwistDimensionError, &a.TwistDimensionBySize,
-		"x: σ_L(β_c)/2π of a single size, not extrapolated: its finite-size drift is not estimated")
+		"x: σ_L(β_c)/2π of one size, or of two at their single crossing, not extrapolated: its finite-size drift is not estimated")
 }
 
 // dropExps is exps cut to the number of points left, at least the constant.

@@ -18,8 +18,11 @@ import (
 	"github.com/critsweep/critsweep/spec"
 )
 
-// FigurePhaseDiagram is the base name of the phase diagram's files.
-const FigurePhaseDiagram = "phase_diagram"
+// Base names of the files of the phase diagram's figures.
+const (
+	FigurePhaseDiagram   = "phase_diagram"           // T_c against the parameter, exact line overlaid
+	FigurePhaseDeviation = "phase_diagram_deviation" // (β_c − exact)/exact against the parameter
+)
 
 // PhaseDiagram draws the phase boundary of a sweep: T_c = 1/β_c against the parameter
 // that varies between its slices, with error bars of the total error (statistical and
@@ -257,9 +260,86 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// PhaseDeviation draws each slice's (β_c − β_c^exact)/β_c^exact against the parameter
+// along the phase boundary, with the total error bar and, inside it, the statistical one:
+// the error bars that the phase diagram's scale leaves too small to read. Slices with a
+// single crossing (no systematic error) are drawn hollow. It returns nil when the sweep
+// has a single slice or no exact values.
+func PhaseDeviation(sw *Sweep) (*Figure, error) {
+	pb := sw.Boundary
+	if pb == nil || pb.Parameter == "" {
+		return nil, nil
+	}
+	var xs, ys, total, stat, xs1, ys1, stat1 []float64
+	for _, bp := range pb.Points {
+		if bp.BetaC == nil || bp.ExactBetaC == nil {
+			continue
+		}
+		x, _ := bp.Params.Get(pb.Parameter)
+		ex := *bp.ExactBetaC
+		if bp.BetaCSystematic == nil {
+			xs1, ys1, stat1 = append(xs1, x), append(ys1, (*bp.BetaC-ex)/ex), append(stat1, *bp.BetaCError/ex)
+			continue
+		}
+		xs, ys = append(xs, x), append(ys, (*bp.BetaC-ex)/ex)
+		total, stat = append(total, *bp.BetaCError/ex), append(stat, *bp.BetaCStderr/ex)
+	}
+	if len(xs)+len(xs1) == 0 {
+		return nil, nil
+	}
+	p := newPlot("β_c against the exact critical line (outer bars: total error; inner: statistical)",
+		paramLabel(pb.Parameter), "(β_c − β_c^exact) / β_c^exact")
+	zero := plotter.NewFunction(func(float64) float64 { return 0 })
+	zero.LineStyle = exactStyle(color.Black)
+	p.Add(zero)
+	p.Legend.Add("exact critical line", zero)
+	if len(xs) > 0 {
+		if err := addSeries(p, "β_c, total error", 0, draw.CircleGlyph{}, xs, ys, total, false); err != nil {
+			return nil, err
+		}
+		inner := errorPoints{XYs: make(plotter.XYs, len(xs)), err: stat}
+		for k := range xs {
+			inner.XYs[k] = plotter.XY{X: xs[k], Y: ys[k]}
+		}
+		eb, err := plotter.NewYErrorBars(inner)
+		if err != nil {
+			return nil, err
+		}
+		eb.LineStyle = draw.LineStyle{Color: colorOf(1), Width: vg.Points(2.5)}
+		eb.CapWidth = vg.Points(7)
+		p.Add(eb)
+		thumb, err := plotter.NewLine(plotter.XYs{})
+		if err != nil {
+			return nil, err
+		}
+		thumb.LineStyle = eb.LineStyle
+		p.Legend.Add("statistical error alone", thumb)
+	}
+	if len(xs1) > 0 {
+		if err := addSeries(p, "single crossing: statistical error only", 3, draw.RingGlyph{}, xs1, ys1, stat1, false); err != nil {
+			return nil, err
+		}
+	}
+	var all []float64
+	for _, bp := range pb.Points {
+		x, _ := bp.Params.Get(pb.Parameter)
+		all = append(all, x)
+	}
+	lo, hi := slices.Min(all), slices.Max(all)
+	pad := 0.05 * (hi - lo)
+	if pad == 0 {
+		pad = 0.5
+	}
+	p.X.Min, p.X.Max = lo-pad, hi+pad
+	if pb.Parameter == spec.ParamQ {
+		p.X.Tick.Marker = integerTicks{}
+	}
+	return &Figure{Name: FigurePhaseDeviation, Plot: p}, nil
+}
+
 // WriteSweepPlots writes the figures of every slice — into dir itself for a sweep of one
 // slice, else into a folder per slice named by its parameters (Params.Slug) — and the
-// phase diagram into dir, as PNG and SVG. A slice without β_c still gets its curves. It
+// phase diagram and its deviation from the exact line into dir, as PNG and SVG. A slice without β_c still gets its curves. It
 // returns the paths written.
 func WriteSweepPlots(dir string, sw *Sweep) ([]string, error) {
 	var paths []string
@@ -274,19 +354,24 @@ func WriteSweepPlots(dir string, sw *Sweep) ([]string, error) {
 			return paths, err
 		}
 	}
-	fig, err := PhaseDiagram(sw)
-	if err != nil || fig == nil {
-		return paths, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return paths, fmt.Errorf("analysis: %w", err)
-	}
-	for _, ext := range []string{".png", ".svg"} {
-		path := filepath.Join(dir, fig.Name+ext)
-		if err := fig.Save(path); err != nil {
+	for _, draw := range []func(*Sweep) (*Figure, error){PhaseDiagram, PhaseDeviation} {
+		fig, err := draw(sw)
+		if err != nil {
 			return paths, err
 		}
-		paths = append(paths, path)
+		if fig == nil {
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return paths, fmt.Errorf("analysis: %w", err)
+		}
+		for _, ext := range []string{".png", ".svg"} {
+			path := filepath.Join(dir, fig.Name+ext)
+			if err := fig.Save(path); err != nil {
+				return paths, err
+			}
+			paths = append(paths, path)
+		}
 	}
 	return paths, nil
 }
