@@ -10,9 +10,11 @@ import (
 
 // CriticalBeta returns the exact critical point of the model a task names, at the task's
 // second couplings (q, coupling_ratio, four_spin; β, L and the seam do not matter), and
-// the line it lies on in words: the anisotropic Ising line sinh 2β·sinh 2βr = 1, the
-// Potts line (e^β − 1)(e^{βr} − 1) = q, the clock model for q ≤ 4 (through Ising and
-// Potts), the Ashkin–Teller self-dual line sinh 2β = e^{−2βU} for −1 < U ≤ 1 and r = 1.
+// the line it lies on in words, the same for every point of a model's line: the
+// anisotropic Ising line sinh 2β·sinh 2βr = 1 (Onsager's ln(1+√2)/2 at r = 1), the Potts
+// line (e^β − 1)(e^{βr} − 1) = q (ln(1+√q) at r = 1), the clock model for q ≤ 4 (through
+// Ising and Potts), the Ashkin–Teller self-dual line sinh 2β = e^{−2βU} for −1 < U ≤ 1 and
+// r = 1.
 // Where none is known the error wraps statmech.ErrNoClosedForm; a task spec that breaks
 // the rules of spec.ValidateSystem gives ErrInvalid. The analysis compares with it; it
 // never uses it.
@@ -30,18 +32,12 @@ func CriticalBeta(ts *critsweepv1.TaskSpec) (float64, string, error) {
 	case spec.ModelIsing:
 		b, err = statmech.IsingCriticalBeta(r)
 		line = "sinh 2β·sinh 2βr = 1"
-		if r == 1 {
-			line = "Onsager: ln(1+√2)/2"
-		}
 	case spec.ModelPotts:
 		b, err = statmech.PottsCriticalBeta(q, r)
-		line = fmt.Sprintf("(e^β − 1)(e^βr − 1) = %d", q)
-		if r == 1 {
-			line = fmt.Sprintf("ln(1+√%d)", q)
-		}
+		line = "(e^β − 1)(e^βr − 1) = q"
 	case spec.ModelClock:
 		b, err = statmech.ClockCriticalBeta(q, r)
-		line = fmt.Sprintf("%d-state clock (Ising and Potts lines)", q)
+		line = "clock: the Ising and Potts lines for q ≤ 4"
 	case spec.ModelAshkinTeller:
 		if r != 1 {
 			return 0, "", fmt.Errorf("%w: the anisotropic Ashkin–Teller model (coupling ratio %v) has no known critical line", statmech.ErrNoClosedForm, r)

@@ -543,10 +543,10 @@ func TestCriticalBeta(t *testing.T) {
 		want float64
 		line string
 	}{
-		{at(&critsweepv1.ModelSpec{Kind: "ising"}, nil), statmech.IsingBetaC, "Onsager"},
+		{at(&critsweepv1.ModelSpec{Kind: "ising"}, nil), statmech.IsingBetaC, "sinh 2β·sinh 2βr = 1"},
 		{at(&critsweepv1.ModelSpec{Kind: "ising"}, func(s *critsweepv1.TaskSpec) { s.CouplingRatio = 2 }), isingR2, "sinh 2β·sinh 2βr = 1"},
-		{at(&critsweepv1.ModelSpec{Kind: "potts", Q: 3}, nil), statmech.PottsBetaC(3), "ln(1+√3)"},
-		{at(&critsweepv1.ModelSpec{Kind: "potts", CouplingRatio: 0.5}, func(s *critsweepv1.TaskSpec) { s.Q = 4 }), potts4R05, "= 4"},
+		{at(&critsweepv1.ModelSpec{Kind: "potts", Q: 3}, nil), statmech.PottsBetaC(3), "(e^β − 1)(e^βr − 1) = q"},
+		{at(&critsweepv1.ModelSpec{Kind: "potts", CouplingRatio: 0.5}, func(s *critsweepv1.TaskSpec) { s.Q = 4 }), potts4R05, "= q"},
 		{at(&critsweepv1.ModelSpec{Kind: "clock", Q: 4}, nil), 2 * statmech.IsingBetaC, "clock"},
 		{at(&critsweepv1.ModelSpec{Kind: "ashkin-teller", FourSpin: 0.5}, nil), atU, "self-dual"},
 	}
