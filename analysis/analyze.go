@@ -81,6 +81,11 @@ type Analysis struct {
 	NuEffective          []SizeValue `json:"nu_effective,omitempty"`
 	LnLambdaAtBetaC      []SizeValue `json:"ln_lambda_per_site_at_beta_c,omitempty"`
 	TwistDimensionBySize []SizeValue `json:"twist_dimension_by_size,omitempty"`
+	// LnLambdaErrorRMS and LnLambdaErrorMax are the root mean square and the largest
+	// |ln λ/L − exact| over the slice's points that carry an exact value (both seams): how
+	// well the training did, for comparing objectives or τ; absent without exact values.
+	LnLambdaErrorRMS *float64 `json:"ln_lambda_per_site_error_rms,omitempty"`
+	LnLambdaErrorMax *float64 `json:"ln_lambda_per_site_error_max,omitempty"`
 	// Notes say in words what each error covers, and what could not be estimated.
 	Notes []string `json:"notes,omitempty"`
 
@@ -196,6 +201,7 @@ func Analyze(points []Point, o *Options) (*Analysis, error) {
 	a.Curves = append(a.Curves, d.curves(d.lnt, LnLambdaPerSite, Twisted)...)
 	a.Curves = append(a.Curves, d.curves(d.binder, Binder, Periodic)...)
 	a.Curves = append(a.Curves, d.curves(d.xi, XiOverL, Periodic)...)
+	a.lnLambdaError()
 	for _, L := range d.sigmaTooShort {
 		a.Skipped = append(a.Skipped, fmt.Sprintf("σ_%d: periodic and twisted points share fewer than 2 β", L))
 	}
@@ -267,6 +273,27 @@ func Analyze(points []Point, o *Options) (*Analysis, error) {
 	return a, nil
 }
 
+// lnLambdaError sets LnLambdaErrorRMS and LnLambdaErrorMax from the ln λ/L curves.
+func (a *Analysis) lnLambdaError() {
+	sum, worst, n := 0.0, 0.0, 0
+	for _, c := range a.Curves {
+		if c.Quantity != LnLambdaPerSite {
+			continue
+		}
+		for _, p := range c.Points {
+			if p.Exact != nil {
+				d := p.Mean - *p.Exact
+				sum += d * d
+				worst = math.Max(worst, math.Abs(d))
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		a.LnLambdaErrorRMS, a.LnLambdaErrorMax = ptr(math.Sqrt(sum/float64(n))), ptr(worst)
+	}
+}
+
 func nonNil(cs []Crossing) []Crossing {
 	if cs == nil {
 		return []Crossing{}
@@ -323,7 +350,7 @@ func (a *Analysis) universal(d *dataset, sigma *crossGroup, reps [][]float64, re
 		nu.reps = append(nu.reps, nuEffective(sigma, vals, rb, opt))
 	}
 	// The anisotropy factor that the amplitudes of c and x carry.
-	zeta := 1.0
+	zeta, unknownZeta := 1.0, ""
 	if r, ok := a.Params.Get(spec.ParamCouplingRatio); ok && r != 1 {
 		z, known := 0.0, false
 		if opt.aniso != nil {
@@ -334,9 +361,7 @@ func (a *Analysis) universal(d *dataset, sigma *crossGroup, reps [][]float64, re
 			a.AnisotropyFactor = &zeta
 			a.Notes = append(a.Notes, fmt.Sprintf("c and x are divided by the anisotropy factor ζ = %.6g of the critical line at J_y/J_x = %g (exact, not estimated): the finite-size amplitudes are πζc/6 and 2πζx", zeta, r))
 		} else {
-			defer func() {
-				a.Notes = append(a.Notes, fmt.Sprintf("anisotropic couplings (J_y/J_x = %g): c and x are reported as measured, ζc and ζx, with ζ the lattice's anisotropy factor, not known for this model; their ratio c/x is universal", r))
-			}()
+			unknownZeta = fmt.Sprintf("anisotropic couplings (J_y/J_x = %g): c and x are reported as measured, ζc and ζx, with ζ the lattice's anisotropy factor, not known for this model; their ratio c/x is universal", r)
 		}
 	}
 	// c and x at β_c, central and per replica (at the replica's β_c).
@@ -354,54 +379,15 @@ func (a *Analysis) universal(d *dataset, sigma *crossGroup, reps [][]float64, re
 		xx.reps = append(xx.reps, atBeta(d.sigma, vals, repBeta[r], 1/(2*math.Pi*zeta), opt))
 	}
 	// β_c moved by its systematic error, for the alternatives of c and x.
-	var shifted [][2][]float64 // [c, x] values at β_c − sys and β_c + sys
 	if a.BetaCSystematic != nil && *a.BetaCSystematic > 0 {
 		for _, b := range []float64{a.BetaC - *a.BetaCSystematic, a.BetaC + *a.BetaCSystematic} {
-			shifted = append(shifted, [2][]float64{atBeta(d.lnp, central, b, 1, opt), atBeta(d.sigma, central, b, 1/(2*math.Pi*zeta), opt)})
+			cc.shifted = append(cc.shifted, atBeta(d.lnp, central, b, 1, opt))
+			xx.shifted = append(xx.shifted, atBeta(d.sigma, central, b, 1/(2*math.Pi*zeta), opt))
 		}
 	}
-
-	// Keep the sizes where the central value exists.
-	keep := func(q *quantity, extra ...*[]float64) {
-		var idx []int
-		for k, v := range q.central {
-			if !math.IsNaN(v) {
-				idx = append(idx, k)
-			}
-		}
-		pick := func(xs []float64) []float64 {
-			if xs == nil {
-				return nil
-			}
-			out := make([]float64, len(idx))
-			for i, k := range idx {
-				out[i] = xs[k]
-			}
-			return out
-		}
-		q.sizes, q.central = pick(q.sizes), pick(q.central)
-		for r := range q.reps {
-			q.reps[r] = pick(q.reps[r])
-		}
-		for _, e := range extra {
-			*e = pick(*e)
-		}
-	}
-	var shiftC, shiftX [][]float64
-	for _, s := range shifted {
-		cs, xs := s[0], s[1]
-		shiftC, shiftX = append(shiftC, cs), append(shiftX, xs)
-	}
-	keepExtra := func(xs [][]float64) []*[]float64 {
-		out := make([]*[]float64, len(xs))
-		for i := range xs {
-			out[i] = &xs[i]
-		}
-		return out
-	}
-	keep(nu)
-	keep(cc, keepExtra(shiftC)...)
-	keep(xx, keepExtra(shiftX)...)
+	nu.keepFinite()
+	cc.keepFinite()
+	xx.keepFinite()
 
 	set := func(res result, ok bool, v, se, sys, total **float64, eff *[]SizeValue, notEstimated string) {
 		*eff = res.effective
@@ -449,9 +435,7 @@ func (a *Analysis) universal(d *dataset, sigma *crossGroup, reps [][]float64, re
 			{what: "L^−3 for L^−4", m: model{exps: []float64{0, 2, 3}, coef: 1, scale: cScale}},
 			{what: "dropping the smallest size", m: model{exps: dropExps([]float64{0, 2, 4}, n-1), coef: 1, scale: cScale}, drop: 1},
 		}
-		for i, v := range shiftC {
-			cc.alts = append(cc.alts, alternative{what: []string{"β_c − its systematic error", "β_c + its systematic error"}[i], m: cc.main, values: v})
-		}
+		cc.alts = append(cc.alts, cc.shiftedAlternatives()...)
 	case n == 2:
 		cc.main = model{exps: []float64{0, 2}, coef: 1, scale: cScale}
 	}
@@ -475,13 +459,14 @@ func (a *Analysis) universal(d *dataset, sigma *crossGroup, reps [][]float64, re
 			{what: "x + b·L^−3", m: model{exps: []float64{0, 3}, scale: 1}},
 			{what: "dropping the smallest size", m: model{exps: dropExps([]float64{0, 2}, len(xx.sizes)-1), scale: 1}, drop: 1},
 		}
-		for i, v := range shiftX {
-			xx.alts = append(xx.alts, alternative{what: []string{"β_c − its systematic error", "β_c + its systematic error"}[i], m: xx.main, values: v})
-		}
+		xx.alts = append(xx.alts, xx.shiftedAlternatives()...)
 	}
 	res, ok = xx.evaluate()
 	set(res, ok, &a.TwistDimension, &a.TwistDimensionStderr, &a.TwistDimensionSystematic, &a.TwistDimensionError, &a.TwistDimensionBySize,
 		"x: σ_L(β_c)/2π of one size, or of two at their single crossing, not extrapolated: its finite-size drift is not estimated")
+	if unknownZeta != "" {
+		a.Notes = append(a.Notes, unknownZeta)
+	}
 }
 
 // dropExps is exps cut to the number of points left, at least the constant.

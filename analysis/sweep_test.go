@@ -196,3 +196,23 @@ func TestWriteSweepPlots(t *testing.T) {
 		}
 	}
 }
+
+// TestLnLambdaError: the slice's error of ln λ/L against exact is the rms and the largest
+// deviation of its points.
+func TestLnLambdaError(t *testing.T) {
+	bc := statmech.IsingBetaC
+	pts := exactPoints(t, kaufmanModel(1), ratio(1), []int{6, 8}, bc*0.97, bc*1.03, 5)
+	for i := range pts {
+		exact := pts[i].LnLambdaPerSite.Mean
+		pts[i].Exact = &analysis.Exact{LnLambdaPerSite: exact, Binder: math.NaN(), XiOverL: math.NaN(), BulkBinder: math.NaN(), BulkXiOverL: math.NaN()}
+		pts[i].LnLambdaPerSite = analysis.Estimate{Mean: exact + []float64{3e-5, -4e-5}[i%2], StdErr: 1e-5}
+	}
+	a, err := analysis.Analyze(pts, &analysis.Options{Replicas: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The points alternate +3e-5 and −4e-5 (up to the rounding of value + deviation).
+	if a.LnLambdaErrorRMS == nil || math.Abs(*a.LnLambdaErrorRMS-math.Sqrt(12.5e-10)) > 1e-12 || math.Abs(*a.LnLambdaErrorMax-4e-5) > 1e-12 {
+		t.Errorf("ln λ/L error: rms %v, max %v; want %v and 4e-5", val(a.LnLambdaErrorRMS), val(a.LnLambdaErrorMax), math.Sqrt(12.5e-10))
+	}
+}

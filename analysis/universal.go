@@ -81,8 +81,43 @@ type quantity struct {
 	sizes   []float64   // the L (or L̄) of each effective value
 	central []float64   // the central effective values (NaN where none)
 	reps    [][]float64 // reps[r][k]: replica r's effective value k (NaN where it failed)
+	shifted [][]float64 // the central values at β_c − and + its systematic error
 	main    model
 	alts    []alternative
+}
+
+// keepFinite keeps the sizes whose central value exists.
+func (q *quantity) keepFinite() {
+	var idx []int
+	for k, v := range q.central {
+		if !math.IsNaN(v) {
+			idx = append(idx, k)
+		}
+	}
+	pick := func(xs []float64) []float64 {
+		out := make([]float64, len(idx))
+		for i, k := range idx {
+			out[i] = xs[k]
+		}
+		return out
+	}
+	q.sizes, q.central = pick(q.sizes), pick(q.central)
+	for r := range q.reps {
+		q.reps[r] = pick(q.reps[r])
+	}
+	for i := range q.shifted {
+		q.shifted[i] = pick(q.shifted[i])
+	}
+}
+
+// shiftedAlternatives are the main model fitted to the values at β_c ± its systematic
+// error.
+func (q *quantity) shiftedAlternatives() []alternative {
+	var alts []alternative
+	for i, v := range q.shifted {
+		alts = append(alts, alternative{what: []string{"β_c − its systematic error", "β_c + its systematic error"}[i], m: q.main, values: v})
+	}
+	return alts
 }
 
 // alternative is another admissible analysis of the same quantity, for the systematic
