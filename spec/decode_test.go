@@ -14,11 +14,15 @@ import (
 const designSpec = `
 name: ising-critical
 model: {kind: ising}            # ising | potts {q} | clock {q} | ashkin-teller {four_spin} | custom {bond_weight}
-boundary: [periodic, twisted]   # twisted doubles the tasks, for σ_L
+                                # every kind: coupling_ratio (J_y/J_x, default 1)
+boundary: [periodic, twisted]   # the default: twisted doubles the tasks, for σ_L
 grid:
   beta: {from: 0.40, to: 0.48, step: 0.005}   # or a list
   size: [6, 8, 10, 12, 16]
-  tau: [1.0]
+  tau: [1.0]                    # only gumbel-rkl uses τ; other objectives take one value
+  # coupling_ratio: [0.5, 1, 2] # the axes of a phase diagram, each instead of the model's
+  # q: [2, 3, 4]                # field of the same name: coupling_ratio for every kind,
+  # four_spin: [0, 0.5]         # q for potts and clock, four_spin for ashkin-teller
 network: {hidden: [32, 32]}
 training: {objective: default, steps: 4000, batch: 256, learning_rate: 1e-3, seed: 1}
 `
