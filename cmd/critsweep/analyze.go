@@ -194,6 +194,9 @@ func writeSlice(tw io.Writer, a *analysis.Analysis) {
 	for _, s := range a.Skipped {
 		fmt.Fprintf(tw, "skipped\t%s\n", s)
 	}
+	if a.LnLambdaErrorRMS != nil {
+		fmt.Fprintf(tw, "ln λ/L against exact: rms error %.2g, largest %.2g\n", *a.LnLambdaErrorRMS, *a.LnLambdaErrorMax)
+	}
 	if !a.OK() {
 		fmt.Fprintf(tw, "no β_c (%s): %s\n", a.Status, a.Problem)
 		return

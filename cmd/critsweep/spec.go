@@ -70,10 +70,14 @@ rule is refused with the field and the rule (exit code 2).`,
 
 // specCheckResult is the --json output of `critsweep spec check`.
 type specCheckResult struct {
-	Name       string          `json:"name"`
-	Tasks      int             `json:"tasks"`
-	Boundaries []string        `json:"boundaries"`
-	Sizes      []specCheckSize `json:"sizes"`
+	Name       string   `json:"name"`
+	Tasks      int      `json:"tasks"`
+	Boundaries []string `json:"boundaries"`
+	// Slices is the number of slices the analysis will take (the distinct values of the
+	// parameters other than β, L and the seam), Axes the model's grid axes and their values.
+	Slices int                  `json:"slices"`
+	Axes   map[string][]float64 `json:"axes,omitempty"`
+	Sizes  []specCheckSize      `json:"sizes"`
 	// FLOP and CoreHours total the network work of every task and its time on one core.
 	FLOP      float64 `json:"flop"`
 	CoreHours float64 `json:"core_hours"`
@@ -110,8 +114,25 @@ func (f *specCheckFlags) run(cmd *cobra.Command, path string) error {
 		return usageErrorf("%s: %w", path, err)
 	}
 	res := specCheckResult{Name: sweep.GetName(), Tasks: len(tasks), Boundaries: spec.Boundaries(sweep)}
+	g := sweep.GetGrid()
+	for name, values := range map[string][]float64{spec.ParamCouplingRatio: g.GetCouplingRatio(), spec.ParamFourSpin: g.GetFourSpin()} {
+		if len(values) > 0 {
+			if res.Axes == nil {
+				res.Axes = map[string][]float64{}
+			}
+			res.Axes[name] = values
+		}
+	}
+	for _, q := range g.GetQ() {
+		if res.Axes == nil {
+			res.Axes = map[string][]float64{}
+		}
+		res.Axes[spec.ParamQ] = append(res.Axes[spec.ParamQ], float64(q))
+	}
+	slicesSeen := map[string]bool{}
 	bySize := map[uint32]*specCheckSize{}
 	for _, ts := range tasks {
+		slicesSeen[fmt.Sprint(spec.SliceParams(ts))] = true
 		c, err := task.EstimateCost(ts, nil)
 		if err != nil {
 			return usageErrorf("%s: task at β = %v, L = %d: %w", path, ts.GetBeta(), ts.GetSize(), err)
@@ -138,6 +159,7 @@ func (f *specCheckFlags) run(cmd *cobra.Command, path string) error {
 	for i := range res.Sizes {
 		res.Sizes[i] = *bySize[uint32(res.Sizes[i].Size)]
 	}
+	res.Slices = len(slicesSeen)
 	if f.json {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 	}
@@ -145,7 +167,14 @@ func (f *specCheckFlags) run(cmd *cobra.Command, path string) error {
 }
 
 func writeSpecCheck(out io.Writer, path string, sweep *critsweepv1.SweepSpec, r *specCheckResult) error {
-	fmt.Fprintf(out, "%s: valid sweep spec %q: %d tasks (boundaries %v)\n\n", path, r.Name, r.Tasks, r.Boundaries)
+	fmt.Fprintf(out, "%s: valid sweep spec %q: %d tasks (boundaries %v)\n", path, r.Name, r.Tasks, r.Boundaries)
+	fmt.Fprintf(out, "%d slice(s) for the analysis", r.Slices)
+	for _, name := range []string{spec.ParamQ, spec.ParamCouplingRatio, spec.ParamFourSpin} {
+		if v, ok := r.Axes[name]; ok {
+			fmt.Fprintf(out, "; %s axis %v", name, v)
+		}
+	}
+	fmt.Fprint(out, "\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "L\ttasks\tβ values\tτ\tobjective\thidden\tsteps\tbatch\tlr\tsamples\tGFLOP/task\tcore-min/task\n")
 	for _, s := range r.Sizes {

@@ -50,3 +50,27 @@ func TestSpecCheck(t *testing.T) {
 		t.Errorf("spec check of a bad spec: exit %d, stdout %q, stderr %q; want exit 2 naming grid.size[0]", code, out, errOut)
 	}
 }
+
+// TestSpecCheckExamples checks the worked specs of docs/examples: each is valid, and the
+// anisotropic Ising one makes 378 tasks in 3 slices along its coupling_ratio axis.
+func TestSpecCheckExamples(t *testing.T) {
+	for _, tc := range []struct {
+		file          string
+		tasks, slices int
+	}{
+		{"../../docs/examples/anisotropic-ising.yaml", 378, 3},
+		{"../../docs/examples/anisotropic-ising-tiny.yaml", 108, 3},
+	} {
+		code, out, errOut := runCLI(t, "spec", "check", tc.file, "--json")
+		if code != 0 {
+			t.Fatalf("spec check %s: exit %d, stderr %q", tc.file, code, errOut)
+		}
+		var got specCheckResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Tasks != tc.tasks || got.Slices != tc.slices || len(got.Axes["coupling_ratio"]) != 3 {
+			t.Errorf("%s: %d tasks, %d slices, axes %v; want %d tasks in %d slices along coupling_ratio", tc.file, got.Tasks, got.Slices, got.Axes, tc.tasks, tc.slices)
+		}
+	}
+}
