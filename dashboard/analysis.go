@@ -13,6 +13,7 @@ import (
 	"github.com/critsweep/critsweep/analysis"
 	"github.com/critsweep/critsweep/coordinator"
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 )
 
 // analyzer keeps the latest analysis of each sweep and brings it up to date in the
@@ -241,8 +242,14 @@ func isClosed(ch chan struct{}) bool {
 // with their crossings and β_c.
 type sweepAnalysis struct {
 	// Results is the number of finished tasks behind the analysis.
-	Results int           `json:"results"`
-	Taus    []tauAnalysis `json:"taus"`
+	Results int `json:"results"`
+	// Taus are the sweep's slices: the groups of tasks that share every parameter but β,
+	// L and the seam (τ and the model's second couplings), each analysed on its own. The
+	// name stays from when τ was the only such parameter.
+	Taus []tauAnalysis `json:"taus"`
+	// Axis names the parameter that varies across the slices (the phase boundary's
+	// abscissa; "" with one slice).
+	Axis string `json:"axis"`
 	// encoded is the analysis in JSON, encoded once when it was made: every view of the
 	// sweep sends it.
 	encoded []byte
@@ -260,18 +267,23 @@ func (a *sweepAnalysis) MarshalJSON() ([]byte, error) {
 // tauAnalysis is the analysis of one τ; Error says why β_c is not known yet (no
 // crossing, too few sizes), and the curves are drawn all the same.
 type tauAnalysis struct {
-	Tau              float64        `json:"tau"`
-	BetaC            number         `json:"beta_c"`
-	BetaCStderr      number         `json:"beta_c_stderr"`
-	Error            string         `json:"error,omitempty"`
-	Crossings        []crossingJSON `json:"crossings"`
-	BinderCrossings  []crossingJSON `json:"binder_crossings"`
-	XiOverLCrossings []crossingJSON `json:"xi_over_l_crossings"`
-	Fit              *analysis.Fit  `json:"fit,omitempty"`
-	ObservableSource string         `json:"observable_source,omitempty"`
-	Skipped          []string       `json:"skipped,omitempty"`
-	Curves           []curveJSON    `json:"curves"`
-	Replicas         int            `json:"replicas"`
+	Tau float64 `json:"tau"`
+	// Params are the slice's parameters, Label them in words, and X the value of the
+	// sweep's Axis.
+	Params           analysis.Params `json:"params"`
+	Label            string          `json:"label"`
+	X                float64         `json:"x"`
+	BetaC            number          `json:"beta_c"`
+	BetaCStderr      number          `json:"beta_c_stderr"`
+	Error            string          `json:"error,omitempty"`
+	Crossings        []crossingJSON  `json:"crossings"`
+	BinderCrossings  []crossingJSON  `json:"binder_crossings"`
+	XiOverLCrossings []crossingJSON  `json:"xi_over_l_crossings"`
+	Fit              *analysis.Fit   `json:"fit,omitempty"`
+	ObservableSource string          `json:"observable_source,omitempty"`
+	Skipped          []string        `json:"skipped,omitempty"`
+	Curves           []curveJSON     `json:"curves"`
+	Replicas         int             `json:"replicas"`
 }
 
 // number is a float64 that encodes NaN and ±Inf as null.
@@ -333,8 +345,15 @@ func (s *Server) analyze(ctx context.Context, id string) (*sweepAnalysis, error)
 	if err != nil {
 		return nil, err
 	}
-	for _, pts := range analysis.ByTau(points) {
-		ta := tauAnalysis{Tau: pts[0].Tau, BetaC: number(math.NaN()), BetaCStderr: number(math.NaN()),
+	groups := analysis.Slices(points)
+	out.Axis = varyingAxis(groups)
+	for _, pts := range groups {
+		params := pts[0].Params
+		if params == nil {
+			params = analysis.Params{{Name: spec.ParamTau, Value: pts[0].Tau}}
+		}
+		x, _ := params.Get(out.Axis)
+		ta := tauAnalysis{Tau: pts[0].Tau, Params: params, Label: params.String(), X: x, BetaC: number(math.NaN()), BetaCStderr: number(math.NaN()),
 			Crossings: []crossingJSON{}, BinderCrossings: []crossingJSON{}, XiOverLCrossings: []crossingJSON{}, Curves: []curveJSON{}}
 		a, err := analysis.Analyze(pts, nil)
 		if err == nil {
@@ -444,4 +463,24 @@ func (s *Server) allResults(ctx context.Context, sweeps []string, filter, order 
 			return all, nil
 		}
 	}
+}
+
+// varyingAxis names the first slice parameter whose value differs between slices, or ""
+// when there is one slice.
+func varyingAxis(groups [][]analysis.Point) string {
+	if len(groups) < 2 {
+		return ""
+	}
+	first := groups[0][0].Params
+	if first == nil {
+		return spec.ParamTau
+	}
+	for _, p := range first {
+		for _, g := range groups[1:] {
+			if v, ok := g[0].Params.Get(p.Name); !ok || v != p.Value {
+				return p.Name
+			}
+		}
+	}
+	return ""
 }

@@ -367,7 +367,7 @@ function sweepView(root, id) {
     const t = a.taus[st.tau];
     const card = h('div', { class: 'card', id: 'beta-c' }, h('h2', {}, 'Critical point'));
     if (a.taus.length > 1) {
-      card.append(h('div', { class: 'tabs' }, a.taus.map((x, i) => h('button', { class: i === st.tau ? 'active' : '', onclick: () => { st.tau = i; renderAnalysis(d); } }, `τ = ${x.tau}`))));
+      card.append(h('div', { class: 'tabs' }, a.taus.map((x, i) => h('button', { class: i === st.tau ? 'active' : '', onclick: () => { st.tau = i; renderAnalysis(d); } }, x.label || `τ = ${x.tau}`))));
     }
     if (t.error) {
       card.append(h('p', { class: 'note', id: 'beta-c-value' }, 'β_c not yet: ' + t.error));
@@ -410,8 +410,9 @@ function sweepView(root, id) {
     if (a.taus.length > 1) {
       const ok = a.taus.filter(x => !x.error);
       const div = h('div', { class: 'plot', id: 'plot-boundary' });
-      grid.append(h('div', { class: 'card' }, h('h2', {}, 'β_c against τ (the phase boundary of the second axis)'), div));
-      Plot.line(div, { series: [{ label: 'β_c', points: ok.map(x => [x.tau, x.beta_c, x.beta_c_stderr]) }], xlabel: 'τ', ylabel: 'β_c' });
+      const axis = a.axis || 'tau';
+      grid.append(h('div', { class: 'card' }, h('h2', {}, `β_c against ${axis} (the phase boundary)`), div));
+      Plot.line(div, { series: [{ label: 'β_c', points: ok.map(x => [x.x, x.beta_c, x.beta_c_stderr]) }], xlabel: axis, ylabel: 'β_c' });
     }
   }
 
