@@ -66,6 +66,32 @@ func (p Params) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// UnmarshalJSON reads the object MarshalJSON writes, keeping its order.
+func (p *Params) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("analysis: parameters must be a JSON object")
+	}
+	var out Params
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("analysis: parameters: %w", err)
+		}
+		name, _ := t.(string)
+		var v float64
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("analysis: parameter %s: %w", name, err)
+		}
+		out = append(out, spec.Param{Name: name, Value: v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("analysis: parameters: %w", err)
+	}
+	*p = out
+	return nil
+}
+
 // ParamSymbol is the symbol of a parameter in tables and plots: τ, q, J_y/J_x, U.
 func ParamSymbol(name string) string {
 	switch name {

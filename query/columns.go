@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	critsweepv1 "github.com/critsweep/critsweep/proto/critsweep/v1"
+	"github.com/critsweep/critsweep/spec"
 )
 
 // Column is a field of a finished task that a filter may compare and an order may sort
@@ -38,6 +39,14 @@ var columns = []*Column{
 	{Name: "boundary", Kind: Text, Doc: "the seam: periodic or twisted", get: func(r *Row) Value { return textValue(r.Spec.GetBoundary()) }},
 	{Name: "model", Kind: Text, Doc: "the model: ising, potts, clock or custom", get: func(r *Row) Value { return textValue(r.Spec.GetModel().GetKind()) }},
 	{Name: "q", Kind: Int, Doc: "the number of states per site", cost: costSettings, get: func(r *Row) Value { return intValue(uint64(r.trained().Q)) }},
+	{Name: "coupling_ratio", Kind: Real, Doc: "J_y/J_x, the coupling between rows over the coupling within a row (1: isotropic)",
+		get: func(r *Row) Value { return realValue(spec.CouplingRatio(r.Spec)) }},
+	{Name: "four_spin", Kind: Real, Doc: "U, the Ashkin–Teller four-spin coupling (null for other models)", get: func(r *Row) Value {
+		if r.Spec.GetModel().GetKind() != spec.ModelAshkinTeller {
+			return nullValue(Real)
+		}
+		return realValue(spec.FourSpin(r.Spec))
+	}},
 	{Name: "objective", Kind: Text, Doc: "the training objective", cost: costResult, get: func(r *Row) Value {
 		if o := r.res().GetObjective(); o != "" {
 			return textValue(o)
@@ -125,7 +134,7 @@ var byName = map[string]*Column{}
 
 // aliases are other names of columns: the physicist's symbols and flags.
 var aliases = map[string]string{
-	"L": "size", "β": "beta", "τ": "tau", "sweep": "sweep_id", "task": "index", "lr": "learning_rate",
+	"L": "size", "β": "beta", "τ": "tau", "U": "four_spin", "sweep": "sweep_id", "task": "index", "lr": "learning_rate",
 }
 
 func init() {

@@ -172,8 +172,13 @@ func settingsKey(ts *critsweepv1.TaskSpec) string {
 	for _, v := range m.GetBondWeight().GetValues() {
 		num(v)
 	}
+	num(m.GetCouplingRatio())
+	num(m.GetFourSpin())
 	uint(uint64(ts.GetSize()))
 	num(ts.GetTau())
+	uint(uint64(ts.GetQ()))
+	num(ts.GetCouplingRatio())
+	num(ts.GetFourSpin())
 	n := ts.GetNetwork()
 	str(n.GetNonlinearity())
 	uint(uint64(len(n.GetHidden())))
