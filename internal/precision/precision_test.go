@@ -199,14 +199,30 @@ func coverage(t *testing.T, md *strings.Builder) {
 		in1, len(rows), 100*float64(in1)/float64(len(rows)), in2, len(rows), 100*float64(in2)/float64(len(rows)))
 }
 
-// ising trains Ising at β_c on the given sizes and seams.
+// ising trains Ising at β_c on the given sizes and seams; where both seams of a size are
+// trained it adds σ_L = L²·Δ(ln λ/L) beside Kaufman's.
 func ising(t *testing.T, md *strings.Builder) {
 	header(md)
+	var sigmaLines strings.Builder
 	for _, size := range intList(*sizes, []int{8, 12, 16, 24, 32, 48, 64}) {
+		bySeam := map[string]row{}
 		for _, seam := range strings.Split(*seams, ",") {
 			label := fmt.Sprintf("Ising L=%d %s", size, seam)
-			line(md, trainRow(t, label, isingTask(statmech.IsingBetaC, size, seam, *seed), kaufman(t, statmech.IsingBetaC, size, seam)))
+			r := trainRow(t, label, isingTask(statmech.IsingBetaC, size, seam, *seed), kaufman(t, statmech.IsingBetaC, size, seam))
+			line(md, r)
+			bySeam[seam] = r
 		}
+		p, okP := bySeam["periodic"]
+		tw, okT := bySeam["twisted"]
+		if okP && okT {
+			L2 := float64(size * size)
+			got, exact := L2*(p.got-tw.got), L2*(p.exact-tw.exact)
+			fmt.Fprintf(&sigmaLines, "| %d | %.5f | %.5f | %+.2e | %.2e |\n", size, got, exact, got-exact, L2*math.Hypot(p.se, tw.se))
+		}
+	}
+	if sigmaLines.Len() > 0 {
+		md.WriteString("\n| L | σ_L | exact | error | stderr |\n|---|---|---|---|---|\n")
+		md.WriteString(sigmaLines.String())
 	}
 }
 
