@@ -173,3 +173,20 @@ func (l *Linear) forwardAt(dst []float64, ldd int, x []float64, batch, i int) {
 	k := l.Active(i)
 	kern.gemmNT(batch, l.out, k, x, l.units*l.in, l.Panel(i), k, dst, ldd)
 }
+
+// fillBias sets out, unit i's Out() feature-major rows of batch values, to the unit's
+// bias (zero without one): where a forward pass starts before the products add in.
+func (l *Linear) fillBias(out []float64, i, batch int) {
+	bias := l.Bias()
+	if bias == nil {
+		clear(out[:l.out*batch])
+		return
+	}
+	for o := 0; o < l.out; o++ {
+		v := bias[i*l.out+o]
+		r := out[o*batch : (o+1)*batch]
+		for n := range r {
+			r[n] = v
+		}
+	}
+}

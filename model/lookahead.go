@@ -73,17 +73,7 @@ func (t *Tape) lookahead(j int) {
 	for l, layer := range m.layers {
 		fo := layer.out
 		part := t.part[l]
-		if bias := layer.Bias(); bias != nil {
-			for o := 0; o < fo; o++ {
-				v := bias[j*fo+o]
-				r := part[o*b : (o+1)*b]
-				for n := range r {
-					r[n] = v
-				}
-			}
-		} else {
-			clear(part)
-		}
+		layer.fillBias(part, j, b)
 		k := layer.Active(j)
 		fixed := k - layer.in // the last block of unit j's panel is the one that varies
 		kern.gemmNN(fo, b, fixed, layer.Panel(j), k, 1, t.input(l), b, part, b)

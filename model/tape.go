@@ -137,17 +137,7 @@ func (t *Tape) forwardUnit(i int) {
 		} else {
 			out = t.unitRows(t.lsm, i, fo)
 		}
-		if bias := layer.Bias(); bias != nil {
-			for o := 0; o < fo; o++ {
-				v := bias[i*fo+o]
-				r := out[o*b : (o+1)*b]
-				for n := range r {
-					r[n] = v
-				}
-			}
-		} else {
-			clear(out)
-		}
+		layer.fillBias(out, i, b)
 		k := layer.Active(i)
 		kern.gemmNN(fo, b, k, layer.Panel(i), k, 1, t.input(l), b, out, b)
 		if l < last {

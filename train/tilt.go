@@ -80,7 +80,6 @@ func (ts *tiltedSampler) messages(msg []float64, lnU, field func(i int) []float6
 			}
 			next := m[(i+1)*q : (i+2)*q]
 			for a := 0; a < q; a++ {
-				mx := math.Inf(-1)
 				for b := 0; b < q; b++ {
 					v := u[b] + ts.lnW[b*q+a] + next[b]
 					if f != nil {
@@ -90,13 +89,8 @@ func (ts *tiltedSampler) messages(msg []float64, lnU, field func(i int) []float6
 						v += ts.lnSeam[a0*q+b]
 					}
 					l[b] = v
-					mx = math.Max(mx, v)
 				}
-				var s float64
-				for b := 0; b < q; b++ {
-					s += math.Exp(l[b] - mx)
-				}
-				m[i*q+a] = mx + math.Log(s)
+				m[i*q+a] = logSumExp(l)
 			}
 		}
 	}
@@ -182,20 +176,14 @@ func (ts *tiltedSampler) walk(tape *model.Tape, dst []float64, batch int, rng *r
 				ahead[a] = 0
 				if next != nil {
 					m1 := msg[(a0*size+i+1)*q:][:q]
-					tm := math.Inf(-1)
 					for b := 0; b < q; b++ {
 						t := ts.power*next[(n*q+a)*q+b] + u1[b] + ts.lnW[b*q+a] + m1[b]
 						if i+1 == size-1 {
 							t += ts.lnSeam[a0*q+b]
 						}
 						terms[b] = t
-						tm = math.Max(tm, t)
 					}
-					var s float64
-					for b := 0; b < q; b++ {
-						s += math.Exp(terms[b] - tm)
-					}
-					ahead[a] = tm + math.Log(s)
+					ahead[a] = logSumExp(terms)
 				}
 				v += ahead[a]
 				if corr != nil {
